@@ -82,12 +82,14 @@ int main(void)
         /* With WNOHANG, waitpid returns at once: 0 while the child runs, its pid once it has
          * finished (and is reaped by this very call), -1 on error. */
         pid_t reaped = waitpid(pid, &status, WNOHANG);
-        if (reaped == pid)
-            break;
-        if (reaped == -1 && errno != EINTR) {
+        if (reaped == -1) {
+            if (errno == EINTR)
+                continue;
             perror("waitpid");
             return EXIT_FAILURE;
         }
+        if (reaped == pid)
+            break;
         sleep_seconds(POLL_SECONDS); /* the parent's "other work" */
         printf("%ds passed\n", POLL_SECONDS);
     }
