@@ -3,6 +3,7 @@
 #   make            build all programs (./fork, ./zombie, ... ./server, ./client)
 #   make zombie     build one program
 #   make test       build everything and run the test suite (tests/run)
+#   make bench      measure the echo server against the cost of fork (tests/bench)
 #   make format     reformat the sources with clang-format (format-check: only check)
 #   make clean      remove what the build made
 #
@@ -14,12 +15,12 @@ CFLAGS ?= -O2 -g
 STANDARD := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARNINGS := -Wall -Wextra -Wpedantic
 
-PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig
-TEST_TOOLS := tests/subreaper
+PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig server client
+TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test format format-check clean FORCE
+.PHONY: all test-tools test bench format format-check clean FORCE
 
 all: $(PROGRAMS)
 
@@ -41,6 +42,9 @@ $(TEST_TOOLS): %: %.c .build-flags
 
 test: all test-tools
 	CC="$(CC)" tests/run
+
+bench: server test-tools
+	tests/bench
 
 SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c)
 

@@ -254,6 +254,27 @@ wait_for_count() {
     done
 }
 
+# wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 0.05 s until it succeeds; fails
+# on time-out.
+wait_until() {
+    local deadline=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+# not COMMAND [ARG...]: succeeds when COMMAND fails (for check: check "..." not grep ...).
+not() {
+    ! "$@"
+}
+
+# has_lines FILE REGEX N: at least N lines of a plain (unstamped) file match.
+has_lines() {
+    [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
+}
+
 # wait_gone PID SECONDS: waits until the process no longer exists; fails on time-out.
 wait_gone() {
     local deadline=$(($(now_ms) + $2 * 1000))

@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Helpers for the server and client tests (source lib.sh first). Every server runs on a port
+# the kernel picks (port 0), on the loopback address only, and is read from its ready line.
+
+# The formats of every line the server may print on stdout; anything else is a cut or
+# garbled line.
+SERVER_LINE_FORMATS='^(Waiting for connections on [0-9a-f.:]+ port [0-9]+|New client: IP [0-9a-f.:]+, Port [0-9]+, child [0-9]+|Recv [0-9]+ bytes from IP [0-9a-f.:]+, Port [0-9]+|Child [0-9]+ exited with status [0-9]+|Child [0-9]+ killed by signal [0-9]+|Stopping: ending [0-9]+ children)$'
+
+# start_server LOG ARG...: starts ./server ARG... with its stdout on a pipe copied into LOG
+# and its stderr in LOG.err, and waits for its ready line. Sets SERVER_PID and SERVER_PORT.
+start_server() {
+    local log=$1
+    shift
+    local fifo="$TMP/server-fifo.$RANDOM$RANDOM"
+    mkfifo "$fifo" || return 1
+    ./server "$@" >"$fifo" 2>"$log.err" &
+    SERVER_PID=$!
+    cat <"$fifo" >"$log" &
+    if ! wait_for_line "$log" '^Waiting for connections on .* port [0-9]+$' 5; then
+        echo "# server $* did not get ready; its stderr:" && cat "$log.err"
+        return 1
+    fi
+    SERVER_PORT=$(sed -nE 's/^Waiting for connections on .* port ([0-9]+)$/\1/p' "$log" | head -n 1)
+}
+
+# stop_server: SIGTERM, as a service manager would; sets SERVER_STATUS (124 if it had not
+# exited 5 s later).
+stop_server() {
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    local deadline=$(($(now_ms) + 5000))
+    while kill -0 "$SERVER_PID" 2>/dev/null && [ "$(proc_state "$SERVER_PID" | cut -c1)" != Z ]; do
+        [ "$(now_ms)" -lt "$deadline" ] || {
+            SERVER_STATUS=124
+            return 1
+        }
+        sleep 0.05
+    done
+    wait "$SERVER_PID"
+    SERVER_STATUS=$?
+}
+
+# check_log_lines_whole LOG: every line of the server log is one whole event.
+check_log_lines_whole() {
+    local bad
+    bad=$(grep -vE "$SERVER_LINE_FORMATS" "$1" | head -n 5)
+    if [ -z "$bad" ]; then
+        ok "every line of $(basename "$1") ($(wc -l <"$1") lines) is one whole event"
+    else
+        not_ok "every line of $(basename "$1") is one whole event; not these:"
+        sed 's/^/    /' <<<"$bad"
+    fi
+}
+
+# zombie_children PID: the children of PID in state Z.
+zombie_children() {
+    children_of "$1" | awk '$2 ~ /^Z/ { print $1 }'
+}
+
+# loadgen_field OUTPUT KEY: one value from loadgen's key=value line.
+loadgen_field() {
+    sed -nE "s/.*(^| )$2=([^ ]*).*/\\2/p" <<<"$1"
+}
