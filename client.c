@@ -196,6 +196,8 @@ typedef struct {
  * of input), or 0 if more input is needed first. */
 static size_t next_line_length(const input_buffer *input)
 {
+    if (input->start == input->end)
+        return 0; /* nothing buffered (data may even be NULL yet) */
     const char *newline = memchr(input->data + input->start, '\n', input->end - input->start);
     if (newline != NULL)
         return (size_t)(newline - (input->data + input->start)) + 1;
@@ -206,9 +208,11 @@ static size_t next_line_length(const input_buffer *input)
 static int read_input(input_buffer *input)
 {
     /* Move what is left to the front, then make room for a read of a full buffer's size. */
-    memmove(input->data, input->data + input->start, input->end - input->start);
-    input->end -= input->start;
-    input->start = 0;
+    if (input->start > 0) {
+        memmove(input->data, input->data + input->start, input->end - input->start);
+        input->end -= input->start;
+        input->start = 0;
+    }
     if (input->capacity - input->end < INPUT_READ_SIZE) {
         size_t capacity = input->end + INPUT_READ_SIZE;
         char *data = realloc(input->data, capacity);

@@ -51,6 +51,11 @@ check_log_lines_whole() {
     fi
 }
 
+# has_no_children PID: succeeds when PID has no child at all, zombie or not.
+has_no_children() {
+    [ -z "$(children_of "$1")" ]
+}
+
 # zombie_children PID: the children of PID in state Z.
 zombie_children() {
     children_of "$1" | awk '$2 ~ /^Z/ { print $1 }'
