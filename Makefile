@@ -17,6 +17,7 @@ WARNINGS := -Wall -Wextra -Wpedantic
 
 PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig server client
 TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper
+TEST_LIBRARIES := tests/failfork.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
@@ -24,7 +25,7 @@ COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
 all: $(PROGRAMS)
 
-test-tools: $(TEST_TOOLS)
+test-tools: $(TEST_TOOLS) $(TEST_LIBRARIES)
 
 # A program is rebuilt when its source changes, and also when the compiler or the flags
 # change (switching from gcc to clang or turning the sanitizers on rebuilds everything).
@@ -40,13 +41,17 @@ $(PROGRAMS): %: %.c .build-flags
 $(TEST_TOOLS): %: %.c .build-flags
 	$(COMPILE) -pthread -o $@ $< $(LDLIBS)
 
+# A library the tests preload into the server to make fork() fail (Linux, glibc).
+$(TEST_LIBRARIES): %.so: %.c .build-flags
+	$(COMPILE) -fPIC -shared -o $@ $< $(LDLIBS) -ldl
+
 test: all test-tools
 	CC="$(CC)" tests/run
 
 bench: server test-tools
 	tests/bench
 
-SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c)
+SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c) $(TEST_LIBRARIES:.so=.c)
 
 format:
 	clang-format -i $(SOURCES)
@@ -55,4 +60,4 @@ format-check:
 	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
-	rm -f $(PROGRAMS) $(TEST_TOOLS) .build-flags
+	rm -f $(PROGRAMS) $(TEST_TOOLS) $(TEST_LIBRARIES) .build-flags

@@ -8,12 +8,14 @@ SERVER_LINE_FORMATS='^(Waiting for connections on [0-9a-f.:]+ port [0-9]+|New cl
 
 # start_server LOG ARG...: starts ./server ARG... with its stdout on a pipe copied into LOG
 # and its stderr in LOG.err, and waits for its ready line. Sets SERVER_PID and SERVER_PORT.
+# SERVER_ENV (an array of NAME=VALUE) adds to the server's environment.
+SERVER_ENV=()
 start_server() {
     local log=$1
     shift
     local fifo="$TMP/server-fifo.$RANDOM$RANDOM"
     mkfifo "$fifo" || return 1
-    ./server "$@" >"$fifo" 2>"$log.err" &
+    env "${SERVER_ENV[@]}" ./server "$@" >"$fifo" 2>"$log.err" &
     SERVER_PID=$!
     cat <"$fifo" >"$log" &
     if ! wait_for_line "$log" '^Waiting for connections on .* port [0-9]+$' 5; then
