@@ -18,7 +18,8 @@
  * Every byte that comes back is checked against what was sent: a pseudo-random pattern, with
  * NUL bytes, different for each connection. A mismatch, a reset, a refused connection, an
  * echo cut short or a peer silent for IO_TIMEOUT_MS counts as an error. Prints one line of
- * key=value pairs; exits 0 if there was no error, 1 if there was, 2 on bad arguments.
+ * key=value pairs, where ok counts the connections (the round trips for rtt) that went right;
+ * exits 0 if there was no error, 1 if there was, 2 on bad arguments.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -318,12 +319,13 @@ static int run_threads(void *(*worker)(void *), long count)
     return started == count ? 0 : -1;
 }
 
-static void hold_mode(void)
+/* Returns the number of connections that made their round trip. */
+static long hold_mode(void)
 {
     int *fds = malloc((size_t)options.concurrency * sizeof *fds);
     if (fds == NULL) {
         count_error("malloc", ENOMEM);
-        return;
+        return 0;
     }
     long opened = 0;
     for (; opened < options.concurrency; opened++) {
@@ -340,19 +342,21 @@ static void hold_mode(void)
     for (long i = 0; i < opened; i++)
         close(fds[i]);
     free(fds);
+    return opened;
 }
 
-static void reset_mode(void)
+/* Returns 1 once the connection is reset, 0 if it could not be. */
+static long reset_mode(void)
 {
     int fd = open_connection();
     if (fd == -1)
-        return;
+        return 0;
     pattern out = pattern_for(0, 3);
     unsigned char *data = malloc((size_t)options.size);
     if (data == NULL) {
         count_error("malloc", ENOMEM);
         close(fd);
-        return;
+        return 0;
     }
     fill(&out, data, (size_t)options.size);
     /* Send what the socket takes at once, without reading the echo: a transfer in progress. */
@@ -369,9 +373,13 @@ static void reset_mode(void)
     free(data);
     /* A zero linger time makes close() abort the connection with RST instead of FIN. */
     struct linger abort_now = {.l_onoff = 1, .l_linger = 0};
-    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now) == -1)
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now) == -1) {
         count_error("setsockopt(SO_LINGER)", errno);
+        close(fd);
+        return 0;
+    }
     close(fd);
+    return 1;
 }
 
 /* ---- Report ---- */
@@ -472,28 +480,31 @@ int main(int argc, char *argv[])
     }
 
     long long start = now_ns();
-    char figures[256] = "";
+    long succeeded = 0; /* connections, or round trips for rtt, that went as they should */
     if (strcmp(options.mode, "conn") == 0) {
         run_threads(conn_worker, options.concurrency);
+        succeeded = latency_count;
     } else if (strcmp(options.mode, "rtt") == 0) {
         run_threads(rtt_worker, options.concurrency);
+        succeeded = latency_count;
     } else if (strcmp(options.mode, "stream") == 0) {
         int fd = open_connection();
         if (fd != -1) {
             pattern out = pattern_for(0, 4), expected = pattern_for(0, 4);
-            exchange(fd, &out, &expected, (long long)options.mebibytes * MIB,
-                     (size_t)options.chunk_kib * KIB);
+            succeeded = exchange(fd, &out, &expected, (long long)options.mebibytes * MIB,
+                                 (size_t)options.chunk_kib * KIB) == 0;
             close(fd);
         }
     } else if (strcmp(options.mode, "hold") == 0) {
-        hold_mode();
+        succeeded = hold_mode();
     } else if (strcmp(options.mode, "reset") == 0) {
-        reset_mode();
+        succeeded = reset_mode();
     } else {
         usage(argv[0]);
     }
     double seconds = (double)(now_ns() - start) / (double)NANOS_PER_SECOND;
 
+    char figures[256] = "";
     qsort(latencies_us, (size_t)latency_count, sizeof *latencies_us, compare_longs);
     if (strcmp(options.mode, "conn") == 0 || strcmp(options.mode, "rtt") == 0)
         snprintf(figures, sizeof figures, " rate=%.1f p50_us=%ld p99_us=%ld",
@@ -505,7 +516,7 @@ int main(int argc, char *argv[])
     printf("mode=%s concurrency=%ld connections=%ld rounds=%ld size=%ld ok=%ld errors=%ld "
            "seconds=%.3f%s\n",
            options.mode, options.concurrency, options.connections, options.rounds, options.size,
-           latency_count, error_count, seconds, figures);
+           succeeded, error_count, seconds, figures);
     freeaddrinfo(server_address);
     free(latencies_us);
     return error_count == 0 ? EXIT_SUCCESS : EXIT_ERRORS;
