@@ -32,7 +32,9 @@ not_ok() {
     echo "not ok - $*"
 }
 
-# check DESCRIPTION COMMAND [ARG...]: ok if the command succeeds.
+# check DESCRIPTION COMMAND [ARG...]: ok if the command succeeds. Returns as the command did,
+# so that `check ... || show-more` can add detail to a failure. A check is one command:
+# `check "..." [ a ] && [ b ]` would check only [ a ].
 check() {
     local description=$1
     shift
@@ -40,7 +42,16 @@ check() {
         ok "$description"
     else
         not_ok "$description"
+        return 1
     fi
+}
+
+# none_exist FILE...: none of the files exists.
+none_exist() {
+    local file
+    for file in "$@"; do
+        [ ! -e "$file" ] || return 1
+    done
 }
 
 # Prints the stderr file FILE if it is not empty (a sanitizer report, say) and fails.
@@ -218,6 +229,18 @@ check_pid_lines() {
             if (bad) exit 1
             print main
         }'
+}
+
+# expect_pids_agree FILE PARENT_OF_MAIN: the check above as a test step; sets MAIN_PID.
+expect_pids_agree() {
+    local problems
+    if MAIN_PID=$(check_pid_lines "$1" "$2"); then
+        ok "$(basename "$1"): the PIDs printed agree (main process $MAIN_PID)"
+    else
+        problems=$MAIN_PID
+        MAIN_PID=
+        not_ok "$(basename "$1"): the PIDs printed agree: $problems"
+    fi
 }
 
 # proc_state PID: the process state letters from ps (e.g. "S+", "Z"), empty if it is gone.

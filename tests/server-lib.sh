@@ -63,6 +63,13 @@ zombie_children() {
     children_of "$1" | awk '$2 ~ /^Z/ { print $1 }'
 }
 
+# loadgen_clean STATUS OUTPUT [OK]: loadgen exited 0 and reported no error (and OK successes,
+# if given).
+loadgen_clean() {
+    [ "$1" -eq 0 ] && [ "$(loadgen_field "$2" errors)" = 0 ] &&
+        { [ $# -lt 3 ] || [ "$(loadgen_field "$2" ok)" = "$3" ]; }
+}
+
 # loadgen_field OUTPUT KEY: one value from loadgen's key=value line.
 loadgen_field() {
     sed -nE "s/.*(^| )$2=([^ ]*).*/\\2/p" <<<"$1"
