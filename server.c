@@ -316,9 +316,9 @@ static void serve(int listener, int connection, const struct sockaddr_storage *p
     close(connection);
     child_pids[live_children] = child;
     live_children++;
-    mask_signal(SIG_UNBLOCK, SIGCHLD);
     if (!quiet)
         printf("New client: IP %s, Port %s, child %ld\n", ip, port, (long)child);
+    mask_signal(SIG_UNBLOCK, SIGCHLD); /* only now: its "Child ... exited" line comes after */
 }
 
 /* While max_children (or more) run, waits until one ends or a stop is asked for. sigsuspend()

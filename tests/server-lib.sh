@@ -53,6 +53,16 @@ check_log_lines_whole() {
     fi
 }
 
+# check_log_order LOG: each child's "Child <pid> ..." line comes after the "New client" line
+# that names it.
+check_log_order() {
+    local out_of_order
+    out_of_order=$(awk '/^New client: / { announced[$NF] = 1 }
+        /^Child [0-9]+ (exited|killed)/ && !($2 in announced) { print }' "$1" | head -n 3)
+    check "each Child line follows the New client line of its child${out_of_order:+ (not: $out_of_order)}" \
+        [ -z "$out_of_order" ]
+}
+
 # has_no_children PID: succeeds when PID has no child at all, zombie or not.
 has_no_children() {
     [ -z "$(children_of "$1")" ]
