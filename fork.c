@@ -64,11 +64,25 @@ static void report_child(pid_t child, int status)
         printf("Child %ld killed by signal %d\n", (long)child, WTERMSIG(status));
 }
 
+/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
+ * every process checks its output as it exits (registered with atexit, inherited by fork). */
+static void check_output(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fputs("fork: cannot write to standard output\n", stderr);
+        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
+    }
+}
+
 int main(void)
 {
     /* Send each line out as soon as it ends, even into a pipe or a file, so the output of
      * the two processes appears in the order it is printed. */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (atexit(check_output) != 0) {
+        fputs("fork: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
 
     int local_value = LOCAL_START;
     report_values(NOT_FORKED_YET, "before fork", &local_value);

@@ -382,6 +382,16 @@ static long parse_number(const char *text, long low, long high)
     return value;
 }
 
+/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
+ * every process checks its output as it exits (registered with atexit, inherited by fork). */
+static void check_output(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fputs("server: cannot write to standard output\n", stderr);
+        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
+    }
+}
+
 int main(int argc, char *argv[])
 {
     long max_children = DEFAULT_MAX_CHILDREN;
@@ -402,6 +412,10 @@ int main(int argc, char *argv[])
         usage(argv[0]);
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one write per log line, into a pipe or a file too */
+    if (atexit(check_output) != 0) {
+        fputs("server: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
     child_pids = calloc((size_t)max_children, sizeof *child_pids);
     if (child_pids == NULL) {
         perror("server: calloc");

@@ -82,9 +82,23 @@ static int install(int signal_number, void (*handler)(int), int other_signal)
     return sigaction(signal_number, &action, NULL);
 }
 
+/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
+ * every process checks its output as it exits (registered with atexit, inherited by fork). */
+static void check_output(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fputs("sigaction: cannot write to standard output\n", stderr);
+        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
+    if (atexit(check_output) != 0) {
+        fputs("sigaction: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
 
     if (install(SIGALRM, on_alarm, SIGINT) == -1) {
         perror("sigaction(SIGALRM)");

@@ -64,9 +64,23 @@ static void sleep_seconds(unsigned seconds)
         seconds = sleep(seconds);
 }
 
+/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
+ * every process checks its output as it exits (registered with atexit, inherited by fork). */
+static void check_output(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fputs("wait: cannot write to standard output\n", stderr);
+        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
+    if (atexit(check_output) != 0) {
+        fputs("wait: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
     report(NOT_FORKED_YET, "before fork");
 
     pid_t last_child = NOT_FORKED_YET;

@@ -49,10 +49,24 @@ static void sleep_seconds(unsigned seconds)
         seconds = sleep(seconds);
 }
 
+/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
+ * every process checks its output as it exits (registered with atexit, inherited by fork). */
+static void check_output(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fputs("zombie: cannot write to standard output\n", stderr);
+        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
+    }
+}
+
 int main(void)
 {
     /* Each line goes out as soon as it ends, also into a pipe (./zombie | cat). */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (atexit(check_output) != 0) {
+        fputs("zombie: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
 
     /* A process whose SIGCHLD is set to "ignore" gets no zombies: the system reaps its
      * children at once. That setting is inherited from whatever started us, so put back the
