@@ -307,11 +307,23 @@ wait_gone() {
     done
 }
 
-# run_to_file OUT COMMAND [ARG...]: runs COMMAND with stdout on a regular file (as in
-# `./fork > out`), stderr in OUT.err; sets FILE_STATUS.
-run_to_file() {
+# start_to_file OUT COMMAND [ARG...]: starts COMMAND in the background with its stdout on the
+# regular file OUT (as in `./fork > out`) and its stderr in OUT.err; sets FILE_PID.
+start_to_file() {
     local out=$1
     shift
-    "$@" >"$out" 2>"$out.err"
-    FILE_STATUS=$?
+    "$@" >"$out" 2>"$out.err" &
+    FILE_PID=$!
+}
+
+# finish_to_file OUT NAME: waits for start_to_file's program, checks that it exited with
+# status 0 and wrote nothing to stderr, and copies its output to OUT.stamped with every line
+# stamped 0, the shape of run_stamped's output, so the same checks apply to both.
+finish_to_file() {
+    local out=$1 name=$2 status
+    wait "$FILE_PID"
+    status=$?
+    check "$name > file exits with status 0 ($status)" [ "$status" -eq 0 ]
+    check_no_stderr "$name > file" "$out.err"
+    sed 's/^/0 /' "$out" >"$out.stamped"
 }
