@@ -25,6 +25,18 @@ start_server() {
     SERVER_PORT=$(sed -nE 's/^Waiting for connections on .* port ([0-9]+)$/\1/p' "$log" | head -n 1)
 }
 
+# start_typing_client NAME PORT: starts ./client on PORT as if someone typed into it: its
+# input is the fifo $TMP/NAME.in, held open by the test (so the client does not see end of
+# input yet) on descriptor CLIENT_INPUT; write lines with >&"$CLIENT_INPUT". Its stdout goes
+# to $TMP/NAME.out, its stderr to $TMP/NAME.err. Sets CLIENT_PID.
+start_typing_client() {
+    local name=$1 port=$2
+    mkfifo "$TMP/$name.in" || return 1
+    ./client 127.0.0.1 "$port" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    CLIENT_PID=$!
+    exec {CLIENT_INPUT}>"$TMP/$name.in"
+}
+
 # stop_server: SIGTERM, as a service manager would; sets SERVER_STATUS (124 if it had not
 # exited 5 s later).
 stop_server() {
