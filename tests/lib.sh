@@ -1,12 +1,27 @@
 # shellcheck shell=bash
 # Helpers shared by the tests. Each test is a bash script that starts with
 #     source "$(dirname "$0")/lib.sh"
-# makes checks with ok / not_ok / check, and exits 0 only if every check passed.
+# makes checks with ok / not_ok / check, and prints TAP (the Test Anything Protocol) for prove:
+# one "ok - ..." or "not ok - ..." line per check, "# ..." lines of detail, and the plan
+# "1..N" at the end. It exits 0 only if every check passed.
 #
 # The tests look at the programs the way a learner does: their output, their exit status and
-# the process table (ps). Every wait is bounded, and at exit a test ends every process it started.
+# the process table. Two rules keep them right on a slow, busy machine:
+#   - React to output as it comes: a program's output is read from its pipe with a blocking
+#     read and a time-out (read_line, expect_line), never by polling a file, and every line
+#     is stamped with the milliseconds since the program started. Timings are measured between
+#     the program's own lines.
+#   - Start no process in a wait loop: loops look at /proc and read files with bash builtins,
+#     and pause with a builtin read that times out (pause_ms).
+# Every wait is bounded, and at exit a test ends every process it started.
 
 set -u
+
+if [ "${BASH_VERSINFO[0]}" -lt 5 ]; then
+    echo "not ok - the tests need bash 5.0 or later (this is $BASH_VERSION)"
+    echo "1..1"
+    exit 1
+fi
 
 # Each test runs in its own process group, so that at exit it can end everything it started
 # (servers, clients, children they forked) and nothing else. setsid only re-executes the script
@@ -21,20 +36,38 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/test-$(basename "$0" .test).XXXXXX") || exit 2
 CHECKS=0
 FAILURES=0
 
+# ---- TAP ----
+
+# While a scenario runs (see attempt), check results wait in SCENARIO_LINES: a scenario that
+# the test itself spoiled by acting too late is run again, and its results are dropped.
+IN_SCENARIO=0
+SCENARIO_LINES=()
+
 ok() {
-    CHECKS=$((CHECKS + 1))
-    echo "ok - $*"
+    emit "ok - $*"
 }
 
 not_ok() {
-    CHECKS=$((CHECKS + 1))
-    FAILURES=$((FAILURES + 1))
-    echo "not ok - $*"
+    emit "not ok - $*"
+}
+
+# diag TEXT: a line of detail, shown by prove when the test fails (or with -v).
+diag() {
+    emit "# $*"
+}
+
+# diag_file FILE [PREFIX]: the first 40 lines of FILE as detail.
+diag_file() {
+    local line count=0
+    while IFS= read -r line && [ "$count" -lt 40 ]; do
+        diag "${2:-}$line"
+        count=$((count + 1))
+    done <"$1"
 }
 
 # check DESCRIPTION COMMAND [ARG...]: ok if the command succeeds. Returns as the command did,
-# so that `check ... || show-more` can add detail to a failure. A check is one command:
-# `check "..." [ a ] && [ b ]` would check only [ a ].
+# so that `check ... || diag_file ...` can add detail to a failure. A check is one command:
+# `check "..." [ a ] && [ b ]` would check only [ a ]; use `all [ a ] -- [ b ]`.
 check() {
     local description=$1
     shift
@@ -46,115 +79,271 @@ check() {
     fi
 }
 
-# none_exist FILE...: none of the files exists.
-none_exist() {
-    local file
-    for file in "$@"; do
-        [ ! -e "$file" ] || return 1
+# Counts the "ok"/"not ok" lines as they are printed, from the TAP itself.
+count_results() {
+    local line
+    for line in "$@"; do
+        case $line in
+        "ok - "*) CHECKS=$((CHECKS + 1)) ;;
+        "not ok - "*) CHECKS=$((CHECKS + 1)) FAILURES=$((FAILURES + 1)) ;;
+        esac
     done
 }
 
-# Prints the stderr file FILE if it is not empty (a sanitizer report, say) and fails.
-check_no_stderr() {
-    local program=$1 file=$2
-    if [ -s "$file" ]; then
-        not_ok "$program wrote nothing to stderr"
-        sed 's/^/    stderr: /' "$file" | head -n 40
+# Every result goes through emit, which prints it (or keeps it while a scenario runs) and
+# counts it as it is printed.
+emit() {
+    if [ "$IN_SCENARIO" -eq 1 ]; then
+        SCENARIO_LINES+=("$1")
     else
-        ok "$program wrote nothing to stderr"
+        count_results "$1"
+        printf '%s\n' "$1"
     fi
+}
+
+# attempt NAME FUNCTION [ARG...]: runs a scenario, a function that acts on a program inside a
+# time window (send SIGINT during the first sleep, stop a parent before its children exit). A
+# scenario that can see from the program's output that the test acted too late (the alarm
+# fired first) calls `too_late REASON` and returns: then the scenario runs again, at most
+# twice more, and the test says so. Wrong behaviour inside the window is never retried: only
+# too_late is.
+MAX_ATTEMPTS=3
+LATE_REASON=
+attempt() {
+    local name=$1 try
+    shift
+    for ((try = 1; try <= MAX_ATTEMPTS; try++)); do
+        IN_SCENARIO=1 SCENARIO_LINES=() LATE_REASON=
+        "$@"
+        IN_SCENARIO=0
+        if [ -z "$LATE_REASON" ]; then
+            local line
+            for line in "${SCENARIO_LINES[@]}"; do
+                emit "$line"
+            done
+            return 0
+        fi
+        diag "$name, attempt $try of $MAX_ATTEMPTS: the test acted too late ($LATE_REASON)"
+        end_all_programs
+    done
+    not_ok "$name: the test could not act inside the window in $MAX_ATTEMPTS attempts"
+    return 1
+}
+
+too_late() {
+    LATE_REASON=$*
+}
+
+# ---- Clean-up ----
+
+# The pids of this test's process group but the test itself, from /proc (no process started).
+own_processes() {
+    local stat fields
+    OWN_PIDS=()
+    for stat in /proc/[0-9]*/stat; do
+        read -r fields 2>/dev/null <"$stat" || continue
+        local pid=${fields%% *}
+        fields=${fields##*) }
+        # shellcheck disable=SC2086
+        set -- $fields
+        [ "$3" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && OWN_PIDS+=("$pid")
+    done
+    [ ${#OWN_PIDS[@]} -gt 0 ]
 }
 
 # Ends every process of this test's group but the test itself, politely first.
 end_own_processes() {
-    local pids
-    pids=$(ps -eo pid=,pgid= | awk -v group=$$ -v self=$$ '$2 == group && $1 != self {print $1}')
-    [ -n "$pids" ] || return 0
-    # shellcheck disable=SC2086
-    kill -TERM $pids 2>/dev/null
-    sleep 0.5
-    pids=$(ps -eo pid=,pgid= | awk -v group=$$ -v self=$$ '$2 == group && $1 != self {print $1}')
-    # shellcheck disable=SC2086
-    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    own_processes || return 0
+    kill -TERM "${OWN_PIDS[@]}" 2>/dev/null
+    local waited
+    for ((waited = 0; waited < 100; waited++)); do
+        own_processes || return 0
+        pause_ms 20
+    done
+    kill -KILL "${OWN_PIDS[@]}" 2>/dev/null
 }
 
 finish() {
     local status=$?
     trap - EXIT
+    IN_SCENARIO=0
     end_own_processes
     rm -rf "$TMP"
     if [ "$CHECKS" -eq 0 ]; then
-        echo "not ok - the test made no check (exit status $status)"
-        exit 1
+        not_ok "the test made no check (exit status $status)"
+    elif [ "$status" -ne 0 ] && [ "$FAILURES" -eq 0 ]; then
+        not_ok "the test script itself ended with status $status"
     fi
-    if [ "$FAILURES" -gt 0 ]; then
-        echo "# $FAILURES of $CHECKS checks failed"
-        exit 1
-    fi
-    if [ "$status" -ne 0 ]; then
-        echo "# the test script itself failed (exit status $status)"
-        exit "$status"
-    fi
-    echo "# all $CHECKS checks passed"
+    echo "1..$CHECKS"
+    [ "$FAILURES" -eq 0 ] || exit 1
     exit 0
 }
 trap finish EXIT
 trap 'exit 143' TERM INT
 
-# Milliseconds since the epoch, from bash's own clock (no process started).
+# ---- Time ----
+
+# Milliseconds since the epoch, from bash's own clock. In loops, use the variable that
+# clock_ms sets: $(now_ms) would fork a subshell each time round.
 now_ms() {
-    local micros=${EPOCHREALTIME/./}
-    echo $((micros / 1000))
+    echo $((${EPOCHREALTIME/./} / 1000))
+}
+clock_ms() {
+    NOW_MS=$((${EPOCHREALTIME/./} / 1000))
 }
 
-# run_stamped OUT COMMAND [ARG...]: starts COMMAND in the background with its standard output
-# on a pipe, as in `./zombie | cat`. Each line it prints goes to OUT prefixed with the
-# milliseconds since the start ("5012 waiting"); its stderr goes to OUT.err. Sets RUN_PID (the
-# program's own pid) and RUN_START_MS; wait_stamped collects it.
-run_stamped() {
-    local out=$1
+# A fifo nobody writes to, open for reading and writing: a read on it with a time-out is a
+# pause that starts no process (sleep would be one).
+mkfifo "$TMP/.pause" && exec {PAUSE_FD}<>"$TMP/.pause"
+
+# pause_ms MS: waits MS milliseconds.
+pause_ms() {
+    [ "$1" -gt 0 ] || return 0
+    local unused seconds
+    printf -v seconds '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+    read -r -t "$seconds" -u "$PAUSE_FD" unused
+    return 0
+}
+
+# ---- Programs whose output the test reads as it comes ----
+
+declare -A PROGRAM_PID PROGRAM_FD PROGRAM_START_US PROGRAM_PARTIAL PROGRAM_ENDED PROGRAM_STATUS \
+    PROGRAM_END_MS
+
+# spawn NAME COMMAND [ARG...]: starts COMMAND in the background with its standard output on a
+# pipe that this test reads, as in `./zombie | cat`, and its stderr in $TMP/NAME.err. Lines are
+# taken with read_line or expect_line; each is kept in $TMP/NAME.out as "MS TEXT", MS being the
+# milliseconds since the program was started. Sets SPAWNED_PID.
+spawn() {
+    local name=$1 fd
     shift
-    local fifo
-    fifo="$TMP/fifo.$RANDOM$RANDOM"
-    mkfifo "$fifo" || return 1
-    RUN_START_MS=$(now_ms)
-    "$@" >"$fifo" 2>"$out.err" &
-    RUN_PID=$!
-    stamp_lines "$RUN_START_MS" <"$fifo" >"$out" &
-    STAMP_PID=$!
+    local fifo="$TMP/$name.fifo"
+    rm -f "$fifo" && mkfifo "$fifo" || return 1
+    : >"$TMP/$name.out"
+    PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
+    "$@" >"$fifo" 2>"$TMP/$name.err" &
+    PROGRAM_PID[$name]=$!
+    SPAWNED_PID=$!
+    exec {fd}<"$fifo"
+    PROGRAM_FD[$name]=$fd
+    PROGRAM_PARTIAL[$name]=
+    PROGRAM_ENDED[$name]=0
 }
 
-stamp_lines() {
-    local start_ms=$1 line
-    while IFS= read -r line || [ -n "$line" ]; do
-        printf '%d %s\n' $(($(now_ms) - start_ms)) "$line"
+# ms_since NAME: sets SINCE_MS to the milliseconds since NAME was started.
+ms_since() {
+    SINCE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$1]) / 1000))
+}
+
+# read_line NAME TIMEOUT_MS: waits for the next line of NAME's output; sets LINE and LINE_MS.
+# Returns 0, 1 at the end of the output, 2 on time-out.
+read_line() {
+    local name=$1 deadline=$((${EPOCHREALTIME/./} + $2 * 1000)) chunk status left seconds fd
+    [ "${PROGRAM_ENDED[$name]}" -eq 0 ] || return 1
+    while :; do
+        left=$((deadline - ${EPOCHREALTIME/./}))
+        [ "$left" -gt 0 ] || return 2
+        printf -v seconds '%d.%06d' $((left / 1000000)) $((left % 1000000))
+        IFS= read -r -t "$seconds" -u "${PROGRAM_FD[$name]}" chunk
+        status=$?
+        if [ "$status" -gt 128 ]; then
+            # Timed out: read keeps what it had of an unfinished line; it goes in front of the rest.
+            PROGRAM_PARTIAL[$name]+=$chunk
+            continue
+        fi
+        LINE=${PROGRAM_PARTIAL[$name]}$chunk
+        PROGRAM_PARTIAL[$name]=
+        LINE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$name]) / 1000))
+        if [ "$status" -ne 0 ]; then
+            # End of output: close the pipe; a last line without a newline still counts.
+            PROGRAM_ENDED[$name]=1
+            PROGRAM_END_MS[$name]=$LINE_MS
+            fd=${PROGRAM_FD[$name]}
+            exec {fd}<&-
+            [ -n "$LINE" ] || return 1
+        fi
+        printf '%d %s\n' "$LINE_MS" "$LINE" >>"$TMP/$name.out"
+        return 0
     done
 }
 
-# sleep_until_ms MS: sleeps until MS milliseconds after the start of run_stamped's program.
-sleep_until_ms() {
-    local left=$(($1 - ($(now_ms) - RUN_START_MS)))
-    [ "$left" -le 0 ] || sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
+# expect_line NAME REGEX TIMEOUT_MS: reads NAME's output until a line matches the extended
+# REGEX (the lines before it are kept too); sets LINE and LINE_MS. Fails at the end of the
+# output or on time-out.
+expect_line() {
+    local name=$1 pattern=$2 deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) left
+    while :; do
+        left=$((deadline - ${EPOCHREALTIME/./} / 1000))
+        [ "$left" -gt 0 ] || return 2
+        read_line "$name" "$left" || return
+        [[ $LINE =~ $pattern ]] && return 0
+    done
 }
 
-# wait_stamped: waits for the program run_stamped started and for the rest of its output
-# (children may still hold the pipe open); sets RUN_STATUS and RUN_MS (its running time).
-wait_stamped() {
-    wait "$RUN_PID"
-    RUN_STATUS=$?
-    RUN_MS=$(($(now_ms) - RUN_START_MS))
-    wait "$STAMP_PID"
+# read_until NAME MS: keeps reading NAME's output until MS milliseconds after its start: a
+# pause during which every line is stamped as it comes.
+read_until() {
+    local name=$1 left
+    while :; do
+        ms_since "$name"
+        left=$(($2 - SINCE_MS))
+        [ "$left" -gt 0 ] || return 0
+        if [ "${PROGRAM_ENDED[$name]}" -eq 1 ]; then
+            pause_ms "$left"
+            return 0
+        fi
+        read_line "$name" "$left"
+    done
 }
+
+# finish_program NAME [TIMEOUT_MS]: reads the rest of NAME's output (default: for at most
+# 30 s), then collects the program; sets PROGRAM_STATUS[NAME] (124 if it had not finished in
+# time: it is then killed) and PROGRAM_END_MS[NAME], the time its output ended.
+finish_program() {
+    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000})) left
+    while [ "${PROGRAM_ENDED[$name]}" -eq 0 ]; do
+        left=$((deadline - ${EPOCHREALTIME/./} / 1000))
+        if [ "$left" -le 0 ] || { read_line "$name" "$left"; [ $? -eq 2 ]; }; then
+            kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
+            wait "${PROGRAM_PID[$name]}" 2>/dev/null
+            PROGRAM_STATUS[$name]=124
+            ms_since "$name"
+            PROGRAM_END_MS[$name]=$SINCE_MS
+            return 1
+        fi
+    done
+    wait "${PROGRAM_PID[$name]}"
+    PROGRAM_STATUS[$name]=$?
+}
+
+# end_all_programs: kills whatever spawn started and is still running (before a scenario runs
+# again).
+end_all_programs() {
+    local name fd
+    for name in "${!PROGRAM_PID[@]}"; do
+        if [ "${PROGRAM_ENDED[$name]}" -eq 0 ]; then
+            kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
+            fd=${PROGRAM_FD[$name]}
+            exec {fd}<&-
+            PROGRAM_ENDED[$name]=1
+        fi
+        wait "${PROGRAM_PID[$name]}" 2>/dev/null
+    done
+    end_own_processes
+}
+
+# ---- Output files ----
 
 # The text of a stamped output file, without the time stamps.
 text_of() {
     sed -E 's/^[0-9]+ //' "$1"
 }
 
-# line_ms FILE REGEX: the time stamp of the first line whose text matches the extended REGEX
-# (empty if there is none).
+# line_ms FILE REGEX [N]: the time stamp of the Nth (default first) line whose text matches
+# the extended REGEX (empty if there is none).
 line_ms() {
-    awk -v pattern="$2" '{ ms = $1; sub(/^[0-9]+ /, ""); if ($0 ~ pattern) { print ms; exit } }' "$1"
+    awk -v pattern="$2" -v wanted="${3:-1}" \
+        '{ ms = $1; sub(/^[0-9]+ /, ""); if ($0 ~ pattern && ++seen == wanted) { print ms; exit } }' "$1"
 }
 
 # count_matching FILE REGEX: how many lines of a stamped file match.
@@ -181,17 +370,28 @@ expect_lines() {
         ok "$(basename "$1"): $2 lines in all"
     else
         not_ok "$(basename "$1"): $2 lines in all, found $found"
-        sed 's/^/    /' "$1"
+        diag_file "$1" "    "
     fi
 }
 
 # expect_between DESCRIPTION VALUE LOW HIGH: LOW <= VALUE <= HIGH (integers, e.g. milliseconds).
 expect_between() {
     local description=$1 value=$2 low=$3 high=$4
-    if [ -n "$value" ] && [ "$value" -ge "$low" ] && [ "$value" -le "$high" ]; then
+    if [[ $value =~ ^-?[0-9]+$ ]] && [ "$value" -ge "$low" ] && [ "$value" -le "$high" ]; then
         ok "$description ($value, expected $low..$high)"
     else
         not_ok "$description (${value:-nothing}, expected $low..$high)"
+    fi
+}
+
+# check_no_stderr PROGRAM FILE: FILE is empty; else shows it (a sanitizer report, say).
+check_no_stderr() {
+    local program=$1 file=$2
+    if [ -s "$file" ]; then
+        not_ok "$program wrote nothing to stderr"
+        diag_file "$file" "    stderr: "
+    else
+        ok "$program wrote nothing to stderr"
     fi
 }
 
@@ -243,49 +443,96 @@ expect_pids_agree() {
     fi
 }
 
-# proc_state PID: the process state letters from ps (e.g. "S+", "Z"), empty if it is gone.
+# ---- Processes, seen from /proc (what ps shows, read without starting a process) ----
+
+# proc_state PID: the process's state letter (S sleeping, R running, Z zombie, T stopped),
+# empty if it is gone. Sets PROC_STATE and PROC_PARENT too, for use in loops without $(...).
 proc_state() {
-    ps -o stat= -p "$1" 2>/dev/null | tr -d ' '
+    read_proc_stat "$1"
+    echo "$PROC_STATE"
+}
+
+read_proc_stat() {
+    local fields
+    PROC_STATE= PROC_PARENT=
+    read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
+    fields=${fields##*) } # after the command name, which may hold spaces and parentheses
+    PROC_STATE=${fields%% *}
+    fields=${fields#* }
+    PROC_PARENT=${fields%% *}
 }
 
 # proc_parent PID: the parent pid of a process, empty if it is gone.
 proc_parent() {
-    ps -o ppid= -p "$1" 2>/dev/null | tr -d ' '
+    read_proc_stat "$1"
+    echo "$PROC_PARENT"
+}
+
+# read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
+# their states, in the same order; CHILD_ZOMBIES counts the zombies.
+read_children() {
+    local list pid
+    CHILD_PIDS=() CHILD_STATES=() CHILD_ZOMBIES=0
+    if [ -r "/proc/$1/task/$1/children" ]; then
+        read -r -a list <"/proc/$1/task/$1/children" 2>/dev/null
+    else
+        # No children file in this kernel: ps it is.
+        read -r -d '' -a list < <(ps -o pid= --ppid "$1")
+    fi
+    for pid in "${list[@]}"; do
+        read_proc_stat "$pid" || continue
+        CHILD_PIDS+=("$pid")
+        CHILD_STATES+=("$PROC_STATE")
+        [ "$PROC_STATE" != Z ] || CHILD_ZOMBIES=$((CHILD_ZOMBIES + 1))
+    done
 }
 
 # children_of PID: one line "pid state" per child of PID.
 children_of() {
-    ps -o pid=,stat= --ppid "$1" 2>/dev/null
-}
-
-# wait_for_line FILE REGEX SECONDS: waits until a line of FILE matches; fails on time-out.
-wait_for_line() {
-    local file=$1 pattern=$2 deadline=$(($(now_ms) + $3 * 1000))
-    until grep -qE -- "$pattern" "$file" 2>/dev/null; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.05
+    local i
+    read_children "$1"
+    for i in "${!CHILD_PIDS[@]}"; do
+        echo "${CHILD_PIDS[i]} ${CHILD_STATES[i]}"
     done
 }
 
-# wait_for_count FILE REGEX N SECONDS: waits until N lines of a stamped file match; fails on
-# time-out.
-wait_for_count() {
-    local file=$1 pattern=$2 wanted=$3 deadline=$(($(now_ms) + $4 * 1000))
-    until [ "$(count_matching "$file" "$pattern")" -ge "$wanted" ]; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.05
+# wait_for_state PID STATES MS: waits until the process's state is one of the letters in
+# STATES (e.g. "Z", "ST"); fails on time-out or when it is gone.
+wait_for_state() {
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + $3))
+    while :; do
+        read_proc_stat "$1" || return 1
+        [[ $2 == *"$PROC_STATE"* ]] && return 0
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
+        pause_ms 5
     done
 }
 
-# wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 0.05 s until it succeeds; fails
-# on time-out.
+# wait_gone PID SECONDS: waits until the process no longer exists (zombies count as there).
+wait_gone() {
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000))
+    while [ -e "/proc/$1" ]; do
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
+        pause_ms 20
+    done
+}
+
+# ---- Waiting on conditions, with bash builtins only ----
+
+# wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 20 ms until it succeeds; fails on
+# time-out. COMMAND should be a builtin or a function made of builtins.
 wait_until() {
-    local deadline=$(($(now_ms) + $1 * 1000))
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + $1 * 1000))
     shift
     until "$@"; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.05
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
+        pause_ms 20
     done
+}
+
+# matches TEXT REGEX: TEXT matches the extended REGEX (for check: [[ ]] cannot be passed).
+matches() {
+    [[ $1 =~ $2 ]]
 }
 
 # not COMMAND [ARG...]: succeeds when COMMAND fails (for check: check "..." not grep ...).
@@ -293,19 +540,66 @@ not() {
     ! "$@"
 }
 
+# all COMMAND... -- COMMAND...: succeeds when every command succeeds (for check).
+all() {
+    local command=()
+    while [ $# -gt 0 ]; do
+        if [ "$1" = -- ]; then
+            "${command[@]}" || return 1
+            command=()
+        else
+            command+=("$1")
+        fi
+        shift
+    done
+    [ ${#command[@]} -eq 0 ] || "${command[@]}"
+}
+
+# none_exist FILE...: none of the files exists.
+none_exist() {
+    local file
+    for file in "$@"; do
+        [ ! -e "$file" ] || return 1
+    done
+}
+
 # has_lines FILE REGEX N: at least N lines of a plain (unstamped) file match.
 has_lines() {
     [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
 }
 
-# wait_gone PID SECONDS: waits until the process no longer exists; fails on time-out.
-wait_gone() {
-    local deadline=$(($(now_ms) + $2 * 1000))
-    while [ -n "$(proc_state "$1")" ]; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.05
+# wait_for_lines FILE REGEX N SECONDS: waits until N lines of FILE, a file another process is
+# writing (a server's log), match the extended REGEX. It reads the file once, following it as
+# it grows, with bash's read: no process started, however long the wait. Fails on time-out.
+wait_for_lines() {
+    local file=$1 pattern=$2 wanted=$3 deadline=$((${EPOCHREALTIME/./} / 1000 + $4 * 1000))
+    local fd line partial= found=0
+    [ "$wanted" -gt 0 ] || return 0
+    until [ -e "$file" ]; do
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
+        pause_ms 20
     done
+    exec {fd}<"$file"
+    while :; do
+        if IFS= read -r -u "$fd" line; then
+            line=$partial$line partial=
+            if [[ $line =~ $pattern ]]; then
+                found=$((found + 1))
+                [ "$found" -lt "$wanted" ] || break
+            fi
+            continue
+        fi
+        partial+=$line # the writer has not finished this line yet
+        if [ $((${EPOCHREALTIME/./} / 1000)) -ge "$deadline" ]; then
+            exec {fd}<&-
+            return 1
+        fi
+        pause_ms 20
+    done
+    exec {fd}<&-
 }
+
+# ---- Running a program with its output in a file ----
 
 # start_to_file OUT COMMAND [ARG...]: starts COMMAND in the background with its stdout on the
 # regular file OUT (as in `./fork > out`) and its stderr in OUT.err; sets FILE_PID.
@@ -318,7 +612,7 @@ start_to_file() {
 
 # finish_to_file OUT NAME: waits for start_to_file's program, checks that it exited with
 # status 0 and wrote nothing to stderr, and copies its output to OUT.stamped with every line
-# stamped 0, the shape of run_stamped's output, so the same checks apply to both.
+# stamped 0, the shape of spawn's output, so the same checks apply to both.
 finish_to_file() {
     local out=$1 name=$2 status
     wait "$FILE_PID"
@@ -326,4 +620,79 @@ finish_to_file() {
     check "$name > file exits with status 0 ($status)" [ "$status" -eq 0 ]
     check_no_stderr "$name > file" "$out.err"
     sed 's/^/0 /' "$out" >"$out.stamped"
+}
+
+# ---- Programs stamped in the background ----
+
+# spawn_stamped NAME COMMAND [ARG...]: like spawn, for a program the test does not react to
+# while it runs: a background reader stamps each line of its output as it comes into
+# $TMP/NAME.out, while the test watches something else. Sets SPAWNED_PID; finish_stamped
+# collects it.
+spawn_stamped() {
+    local name=$1
+    shift
+    local fifo="$TMP/$name.fifo"
+    rm -f "$fifo" && mkfifo "$fifo" || return 1
+    PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
+    "$@" >"$fifo" 2>"$TMP/$name.err" &
+    PROGRAM_PID[$name]=$!
+    SPAWNED_PID=$!
+    stamp_lines "${PROGRAM_START_US[$name]}" <"$fifo" >"$TMP/$name.out" &
+    STAMPER_PID[$name]=$!
+    PROGRAM_ENDED[$name]=1 # nothing for read_line to read
+}
+declare -A STAMPER_PID
+
+stamp_lines() {
+    local start_us=$1 line
+    while IFS= read -r line || [ -n "$line" ]; do
+        printf '%d %s\n' $(((${EPOCHREALTIME/./} - start_us) / 1000)) "$line"
+    done
+}
+
+# finish_stamped NAME [TIMEOUT_MS]: waits (at most 30 s by default) for spawn_stamped's
+# program and the rest of its output; sets PROGRAM_STATUS[NAME] (124 if it was killed at the
+# time-out) and PROGRAM_END_MS[NAME], the stamp of its last line.
+finish_stamped() {
+    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000}))
+    while read_proc_stat "${PROGRAM_PID[$name]}" && [ "$PROC_STATE" != Z ]; do
+        if [ $((${EPOCHREALTIME/./} / 1000)) -ge "$deadline" ]; then
+            kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
+            break
+        fi
+        pause_ms 20
+    done
+    wait "${PROGRAM_PID[$name]}"
+    PROGRAM_STATUS[$name]=$?
+    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || PROGRAM_STATUS[$name]=124
+    wait "${STAMPER_PID[$name]}"
+    local last
+    last=$(tail -n 1 "$TMP/$name.out")
+    PROGRAM_END_MS[$name]=${last%% *}
+}
+
+# ---- Old names, kept while tests move to the functions above ----
+
+run_stamped() {
+    local out=$1 name
+    shift
+    name=$(basename "$out")
+    spawn_stamped "$name" "$@"
+    RUN_PID=$SPAWNED_PID RUN_START_MS=$((PROGRAM_START_US[$name] / 1000)) RUN_NAME=$name
+    ln -sf "$TMP/$name.out" "$out"
+    [ "$out.err" = "$TMP/$name.err" ] || ln -sf "$TMP/$name.err" "$out.err"
+}
+wait_stamped() {
+    finish_stamped "$RUN_NAME"
+    RUN_STATUS=${PROGRAM_STATUS[$RUN_NAME]}
+    RUN_MS=$(($(now_ms) - RUN_START_MS))
+}
+sleep_until_ms() {
+    pause_ms $(($1 - ($(now_ms) - RUN_START_MS)))
+}
+wait_for_line() {
+    wait_for_lines "$1" "$2" 1 "$3"
+}
+wait_for_count() {
+    wait_for_lines "$1" "^[0-9]+ .*${2#^}" "$3" "$4"
 }

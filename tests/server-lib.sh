@@ -17,9 +17,11 @@ start_server() {
     mkfifo "$fifo" || return 1
     env "${SERVER_ENV[@]}" ./server "$@" >"$fifo" 2>"$log.err" &
     SERVER_PID=$!
+    # cat copies the log as it comes, so the server never waits on a full pipe.
     cat <"$fifo" >"$log" &
-    if ! wait_for_line "$log" '^Waiting for connections on .* port [0-9]+$' 5; then
-        echo "# server $* did not get ready; its stderr:" && cat "$log.err"
+    if ! wait_for_lines "$log" '^Waiting for connections on .* port [0-9]+$' 1 10; then
+        diag "server $* did not get ready; its stderr:"
+        diag_file "$log.err"
         return 1
     fi
     SERVER_PORT=$(sed -nE 's/^Waiting for connections on .* port ([0-9]+)$/\1/p' "$log" | head -n 1)
@@ -41,13 +43,13 @@ start_typing_client() {
 # exited 5 s later).
 stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null
-    local deadline=$(($(now_ms) + 5000))
-    while kill -0 "$SERVER_PID" 2>/dev/null && [ "$(proc_state "$SERVER_PID" | cut -c1)" != Z ]; do
-        [ "$(now_ms)" -lt "$deadline" ] || {
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + 5000))
+    while read_proc_stat "$SERVER_PID" && [ "$PROC_STATE" != Z ]; do
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || {
             SERVER_STATUS=124
             return 1
         }
-        sleep 0.05
+        pause_ms 20
     done
     wait "$SERVER_PID"
     SERVER_STATUS=$?
