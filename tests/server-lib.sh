@@ -98,3 +98,12 @@ loadgen_clean() {
 loadgen_field() {
     sed -nE "s/.*(^| )$2=([^ ]*).*/\\2/p" <<<"$1"
 }
+
+# hold_closed_port: sets CLOSED_PORT to a loopback port on which every connection is refused
+# for the rest of the test (tests/closedport holds it bound, not listening, so no other test
+# can be given it meanwhile).
+hold_closed_port() {
+    tests/closedport >"$TMP/closed-port" &
+    wait_for_lines "$TMP/closed-port" '^[0-9]+$' 1 10 || return 1
+    read -r CLOSED_PORT <"$TMP/closed-port"
+}
