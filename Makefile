@@ -2,7 +2,8 @@
 #
 #   make            build all programs (./fork, ./zombie, ... ./server, ./client)
 #   make zombie     build one program
-#   make test       build everything and run the test suite (tests/run)
+#   make test       build everything and run the test suite (tests/run, with prove)
+#   make test-stress the same beside two busy loops, as on a machine busy with other work
 #   make bench      measure the echo server against the cost of fork (tests/bench)
 #   make format     reformat the sources with clang-format (format-check: only check)
 #   make clean      remove what the build made
@@ -21,7 +22,7 @@ TEST_LIBRARIES := tests/failfork.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test bench format format-check clean FORCE
+.PHONY: all test-tools test test-stress bench format format-check clean FORCE
 
 all: $(PROGRAMS)
 
@@ -47,6 +48,9 @@ $(TEST_LIBRARIES): %.so: %.c .build-flags
 
 test: all test-tools
 	CC="$(CC)" tests/run
+
+test-stress: all test-tools
+	CC="$(CC)" tests/run --load 2
 
 bench: server test-tools
 	tests/bench
