@@ -18,6 +18,7 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,14 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (atexit(check_output) != 0) {
         fputs("fork: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
+
+    /* A process whose SIGCHLD is set to "ignore" (inherited from whatever started us) has its
+     * children reaped by the system at once, so there would be none to wait for: put back
+     * the default action. */
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR) {
+        perror("signal");
         return EXIT_FAILURE;
     }
 

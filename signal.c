@@ -102,6 +102,16 @@ int main(void)
         perror("signal(SIGINT)");
         return EXIT_FAILURE;
     }
+    /* The mask of blocked signals is inherited too (env --block-signal=INT): a blocked
+     * signal would stay pending and its handler never run. Unblock the two used here. */
+    sigset_t used;
+    sigemptyset(&used);
+    sigaddset(&used, SIGALRM);
+    sigaddset(&used, SIGINT);
+    if (sigprocmask(SIG_UNBLOCK, &used, NULL) == -1) {
+        perror("sigprocmask");
+        return EXIT_FAILURE;
+    }
     alarm(ALARM_SECONDS);
 
     for (int round = 0; round < ROUNDS; round++) {

@@ -17,6 +17,7 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,13 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
     if (atexit(check_output) != 0) {
         fputs("waitpid: atexit failed\n", stderr);
+        return EXIT_FAILURE;
+    }
+    /* A process whose SIGCHLD is set to "ignore" (inherited from whatever started us) has its
+     * children reaped by the system at once, so there would be none to wait for: put back
+     * the default action. */
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR) {
+        perror("signal");
         return EXIT_FAILURE;
     }
     report(NOT_FORKED_YET, "before fork");

@@ -162,6 +162,15 @@ int main(void)
         perror("sigaction");
         return EXIT_FAILURE;
     }
+    /* The mask of blocked signals is inherited (env --block-signal=CHLD): a blocked SIGCHLD
+     * would stay pending and the handler never run. */
+    sigset_t child_signal;
+    sigemptyset(&child_signal);
+    sigaddset(&child_signal, SIGCHLD);
+    if (sigprocmask(SIG_UNBLOCK, &child_signal, NULL) == -1) {
+        perror("sigprocmask");
+        return EXIT_FAILURE;
+    }
 
     report(NOT_FORKED_YET, "before fork");
     pid_t last_child = NOT_FORKED_YET;
