@@ -2,8 +2,8 @@
  * sigaction.c: the same program as signal.c, with handlers installed by sigaction().
  *
  * A SIGALRM every 2 seconds prints "Time out"; Ctrl+C (SIGINT) prints "CTRL+C pressed"; each
- * cuts one of three 100-second sleeps short, so the program ends after about 6 seconds, or at
- * the third press of Ctrl+C.
+ * cuts one of three 100-second sleeps short, and the third ends the program: after about 6
+ * seconds left alone, at once after three quick presses of Ctrl+C.
  *
  * Run:    make sigaction && ./sigaction
  * Watch:  the same output as ./signal, with or without Ctrl+C.

@@ -6,7 +6,7 @@
  * pressed" instead of letting the program end. The main loop sleeps 100 seconds, three times,
  * yet the program ends after about 6 seconds: when a handler has run, sleep() returns at once,
  * with the seconds it did not sleep. Each signal handled, alarm or Ctrl+C, uses up one of the
- * three sleeps, so the third press of Ctrl+C (or the third alarm) ends the program.
+ * three sleeps: the third one ends the program, so three quick presses of Ctrl+C end it.
  *
  * Run:    make signal && ./signal
  * Watch:  "wait..", "Time out" and the seconds left, three times in about 6 s. Run it again
@@ -14,11 +14,11 @@
  *         that wait ends at once.
  *
  * The trap in signal(): what it installs is not the same everywhere.
- *   - BSD semantics (musl's signal(), always; glibc's when no standard is asked for): the
- *     handler stays installed, the signal is blocked while its handler runs, and SA_RESTART is
- *     set, so a read() or accept() the handler interrupted starts again instead of failing
- *     with EINTR.
- *   - System V semantics (glibc's signal() under -std=c11 or _POSIX_C_SOURCE, as here): the
+ *   - BSD semantics (musl's signal(), always; glibc's by default, without -std=c11 or
+ *     _POSIX_C_SOURCE): the handler stays installed, the signal is blocked while its handler
+ *     runs, and SA_RESTART is set, so a read() or accept() the handler interrupted starts
+ *     again instead of failing with EINTR.
+ *   - System V semantics (glibc's signal() with -std=c11 or _POSIX_C_SOURCE, as here): the
  *     signal is reset to its default action just before the handler runs, is not blocked while
  *     it runs, and an interrupted call fails with EINTR.
  * So each handler installs itself again first thing. On glibc, delete those two signal() calls
