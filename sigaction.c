@@ -2,10 +2,11 @@
  * sigaction.c: the same program as signal.c, with handlers installed by sigaction().
  *
  * A SIGALRM every 2 seconds prints "Time out"; Ctrl+C (SIGINT) prints "CTRL+C pressed"; each
- * cuts a 100-second sleep short, so three rounds take about 6 seconds.
+ * cuts one of three 100-second sleeps short, and the third ends the program: after about 6
+ * seconds left alone, at once after three quick presses of Ctrl+C.
  *
  * Run:    make sigaction && ./sigaction
- * Watch:  the same output as ./signal. Press Ctrl+C during a wait, as often as you like.
+ * Watch:  the same output as ./signal, with or without Ctrl+C.
  *
  * What sigaction() gives that signal() does not:
  *   - one meaning on every POSIX system: the handler stays installed after each delivery
@@ -26,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 enum {
@@ -34,30 +36,22 @@ enum {
     ROUNDS = 3,
 };
 
-/* Handlers may call only async-signal-safe functions: write(), not printf(). */
+static const char program_name[] = "sigaction"; /* begins every message on stderr */
+
+/* Shared helpers, identical wherever they appear, after main (README.md, "Shared helpers"): */
+static void setup_stdout(void);                          /* line by line, checked at exit */
+static void die(const char *call);                       /* "name: call: error", exit 1 */
+static void write_text(const char *text, size_t length); /* write(), safe in a handler */
+static void unblock(int signal_number);                  /* undo an inherited block */
+
+/* Handlers may call only async-signal-safe functions (write(), not printf()), and save errno. */
 static const char time_out_message[] = "Time out\n";
 static const char interrupt_message[] = "CTRL+C pressed\n";
-
-/* Writes all of text to stdout with write() alone, so handlers may use it. write() may write
- * less than asked, so go on with the rest. */
-static void write_text(const char *text, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(STDOUT_FILENO, text, length);
-        if (written == -1) {
-            if (errno == EINTR)
-                continue;
-            return; /* a handler has nowhere to report the error; drop the message */
-        }
-        text += written;
-        length -= (size_t)written;
-    }
-}
 
 static void on_alarm(int signal_number)
 {
     (void)signal_number;
-    int saved_errno = errno; /* write() may change errno under the feet of main's code */
+    int saved_errno = errno;
     write_text(time_out_message, sizeof time_out_message - 1);
     alarm(ALARM_SECONDS);
     errno = saved_errno;
@@ -72,42 +66,25 @@ static void on_interrupt(int signal_number)
 }
 
 /* Installs handler for signal_number, with other_signal blocked while it runs. */
-static int install(int signal_number, void (*handler)(int), int other_signal)
+static void install(int signal_number, void (*handler)(int), int other_signal)
 {
     struct sigaction action = {0};
     action.sa_handler = handler;
     sigemptyset(&action.sa_mask);
     sigaddset(&action.sa_mask, other_signal);
     action.sa_flags = 0; /* no SA_RESTART, no SA_RESETHAND: see the comment at the top */
-    return sigaction(signal_number, &action, NULL);
-}
-
-/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
- * every process checks its output as it exits (registered with atexit, inherited by fork). */
-static void check_output(void)
-{
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        fputs("sigaction: cannot write to standard output\n", stderr);
-        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
-    }
+    if (sigaction(signal_number, &action, NULL) == -1)
+        die("sigaction");
 }
 
 int main(void)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
-    if (atexit(check_output) != 0) {
-        fputs("sigaction: atexit failed\n", stderr);
-        return EXIT_FAILURE;
-    }
-
-    if (install(SIGALRM, on_alarm, SIGINT) == -1) {
-        perror("sigaction(SIGALRM)");
-        return EXIT_FAILURE;
-    }
-    if (install(SIGINT, on_interrupt, SIGALRM) == -1) {
-        perror("sigaction(SIGINT)");
-        return EXIT_FAILURE;
-    }
+    setup_stdout();
+    install(SIGALRM, on_alarm, SIGINT);
+    install(SIGINT, on_interrupt, SIGALRM);
+    /* Blocked signals wait, pending, and the mask is inherited (env --block-signal=INT). */
+    unblock(SIGALRM);
+    unblock(SIGINT);
     alarm(ALARM_SECONDS);
 
     for (int round = 0; round < ROUNDS; round++) {
@@ -116,4 +93,52 @@ int main(void)
         printf("Woken up with %u of %d s of sleep left\n", seconds_left, SLEEP_SECONDS);
     }
     return EXIT_SUCCESS;
+}
+
+/* ---- Shared helpers, identical wherever they appear: README.md, "Shared helpers" ---- */
+
+static void check_stdout(void);
+
+static void setup_stdout(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, even into a pipe or a file */
+    atexit(check_stdout);             /* cannot fail: POSIX guarantees room for 32 functions */
+}
+
+/* Run at exit by every process, children included: a failed write must not pass in silence. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write to standard output\n", program_name);
+        _exit(EXIT_FAILURE); /* not exit(): an exit handler must not call it */
+    }
+}
+
+static void die(const char *call)
+{
+    fprintf(stderr, "%s: %s: %s\n", program_name, call, strerror(errno));
+    exit(EXIT_FAILURE);
+}
+
+static void write_text(const char *text, size_t length)
+{
+    while (length > 0) {
+        ssize_t written = write(STDOUT_FILENO, text, length);
+        if (written == -1) {
+            if (errno == EINTR)
+                continue; /* a handler ran while write() waited (on a full pipe, say) */
+            return;       /* a handler has nowhere to report the error: drop the text */
+        }
+        text += written; /* a signal or a full disk may cut a write short: go on */
+        length -= (size_t)written;
+    }
+}
+
+static void unblock(int signal_number)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, signal_number);
+    if (sigprocmask(SIG_UNBLOCK, &signals, NULL) == -1)
+        die("sigprocmask");
 }

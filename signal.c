@@ -1,25 +1,32 @@
 /*
  * signal.c: a signal wakes a sleeping process; signal() installs the handlers.
  *
- * alarm(2) asks the kernel to send this process SIGALRM in 2 seconds. Its handler prints
- * "Time out" and asks for the next one. The main loop sleeps 100 seconds, three times, yet the
- * program ends after about 6 seconds: when a handler has run, sleep() returns at once, with the
- * seconds it did not sleep. Ctrl+C sends SIGINT, whose handler prints "CTRL+C pressed" instead
- * of ending the program, and that too cuts the sleep short.
+ * alarm(2) asks the kernel to send this process SIGALRM in 2 seconds; its handler prints
+ * "Time out" and asks for the next one. Ctrl+C sends SIGINT; its handler prints "CTRL+C
+ * pressed" instead of letting the program end. The main loop sleeps 100 seconds, three times,
+ * yet the program ends after about 6 seconds: when a handler has run, sleep() returns at once,
+ * with the seconds it did not sleep. Each signal handled, alarm or Ctrl+C, uses up one of the
+ * three sleeps: the third one ends the program, so three quick presses of Ctrl+C end it.
  *
  * Run:    make signal && ./signal
  * Watch:  "wait..", "Time out" and the seconds left, three times in about 6 s. Run it again
- *         and press Ctrl+C during a wait: it prints "CTRL+C pressed" and goes on.
+ *         and press Ctrl+C during a wait: "^CCTRL+C pressed" (^C is the terminal's echo), and
+ *         that wait ends at once.
  *
- * The trap in signal(): what it does after the first delivery is not the same everywhere.
- * BSD semantics keep the handler installed. System V semantics reset the signal to its default
- * action just before the handler runs, so the next SIGALRM would end the program ("Alarm
- * clock"). glibc gives the BSD kind by default, but the System V kind when a strict standard
- * is asked for, as here with _POSIX_C_SOURCE. So each handler below installs itself again
- * first thing. Delete those two signal() calls in the handlers, rebuild, and watch the program
- * die at the second alarm. Even with them, a signal arriving in the instant before the handler
- * re-installs itself gets the default action. sigaction.c shows the way out: sigaction() means
- * the same thing on every system.
+ * The trap in signal(): what it installs is not the same everywhere.
+ *   - BSD semantics (musl's signal(), always; glibc's by default, without -std=c11 or
+ *     _POSIX_C_SOURCE): the handler stays installed, the signal is blocked while its handler
+ *     runs, and SA_RESTART is set, so a read() or accept() the handler interrupted starts
+ *     again instead of failing with EINTR.
+ *   - System V semantics (glibc's signal() with -std=c11 or _POSIX_C_SOURCE, as here): the
+ *     signal is reset to its default action just before the handler runs, is not blocked while
+ *     it runs, and an interrupted call fails with EINTR.
+ * So each handler installs itself again first thing. On glibc, delete those two signal() calls
+ * in the handlers, rebuild, and the second alarm ends the program ("Alarm clock"); with musl
+ * (make CC=musl-gcc) it goes on. Even with them, on glibc a signal that comes before the
+ * handler has installed itself again gets the default action. sigaction.c shows the way out:
+ * sigaction() means the same on every system. (sleep() is never restarted, whatever the
+ * semantics, so the output is the same with both libraries.)
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -29,6 +36,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 enum {
@@ -37,31 +45,23 @@ enum {
     ROUNDS = 3,
 };
 
-/* The handlers' messages. A handler may call only async-signal-safe functions: write() is
- * one, printf() is not (a signal arriving while main is inside printf could find its buffer
- * half-updated and garble the output, or deadlock on its lock). */
+static const char program_name[] = "signal"; /* begins every message on stderr */
+
+/* Shared helpers, identical wherever they appear, after main (README.md, "Shared helpers"): */
+static void setup_stdout(void);                          /* line by line, checked at exit */
+static void die(const char *call);                       /* "name: call: error", exit 1 */
+static void write_text(const char *text, size_t length); /* write(), safe in a handler */
+static void unblock(int signal_number);                  /* undo an inherited block */
+
+/* A handler may call only async-signal-safe functions: write(), not printf(), which main may
+ * be inside of when the signal comes. And it saves errno, which write() may change under the
+ * feet of main's code. */
 static const char time_out_message[] = "Time out\n";
 static const char interrupt_message[] = "CTRL+C pressed\n";
 
-/* Writes all of text to stdout with write() alone, so handlers may use it. write() may write
- * less than asked (rarely, on a terminal or pipe), so go on with the rest. */
-static void write_text(const char *text, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(STDOUT_FILENO, text, length);
-        if (written == -1) {
-            if (errno == EINTR)
-                continue;
-            return; /* a handler has nowhere to report the error; drop the message */
-        }
-        text += written;
-        length -= (size_t)written;
-    }
-}
-
 static void on_alarm(int signal_number)
 {
-    int saved_errno = errno;         /* write() may change errno under the feet of main's code */
+    int saved_errno = errno;
     signal(signal_number, on_alarm); /* the System V reset: install the handler again */
     write_text(time_out_message, sizeof time_out_message - 1);
     alarm(ALARM_SECONDS);
@@ -71,37 +71,19 @@ static void on_alarm(int signal_number)
 static void on_interrupt(int signal_number)
 {
     int saved_errno = errno;
-    signal(signal_number, on_interrupt);
+    signal(signal_number, on_interrupt); /* the System V reset: install the handler again */
     write_text(interrupt_message, sizeof interrupt_message - 1);
     errno = saved_errno;
 }
 
-/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
- * every process checks its output as it exits (registered with atexit, inherited by fork). */
-static void check_output(void)
-{
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        fputs("signal: cannot write to standard output\n", stderr);
-        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
-    }
-}
-
 int main(void)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
-    if (atexit(check_output) != 0) {
-        fputs("signal: atexit failed\n", stderr);
-        return EXIT_FAILURE;
-    }
-
-    if (signal(SIGALRM, on_alarm) == SIG_ERR) {
-        perror("signal(SIGALRM)");
-        return EXIT_FAILURE;
-    }
-    if (signal(SIGINT, on_interrupt) == SIG_ERR) {
-        perror("signal(SIGINT)");
-        return EXIT_FAILURE;
-    }
+    setup_stdout();
+    if (signal(SIGALRM, on_alarm) == SIG_ERR || signal(SIGINT, on_interrupt) == SIG_ERR)
+        die("signal");
+    /* Blocked signals wait, pending, and the mask is inherited (env --block-signal=INT). */
+    unblock(SIGALRM);
+    unblock(SIGINT);
     alarm(ALARM_SECONDS);
 
     for (int round = 0; round < ROUNDS; round++) {
@@ -110,4 +92,52 @@ int main(void)
         printf("Woken up with %u of %d s of sleep left\n", seconds_left, SLEEP_SECONDS);
     }
     return EXIT_SUCCESS;
+}
+
+/* ---- Shared helpers, identical wherever they appear: README.md, "Shared helpers" ---- */
+
+static void check_stdout(void);
+
+static void setup_stdout(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, even into a pipe or a file */
+    atexit(check_stdout);             /* cannot fail: POSIX guarantees room for 32 functions */
+}
+
+/* Run at exit by every process, children included: a failed write must not pass in silence. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write to standard output\n", program_name);
+        _exit(EXIT_FAILURE); /* not exit(): an exit handler must not call it */
+    }
+}
+
+static void die(const char *call)
+{
+    fprintf(stderr, "%s: %s: %s\n", program_name, call, strerror(errno));
+    exit(EXIT_FAILURE);
+}
+
+static void write_text(const char *text, size_t length)
+{
+    while (length > 0) {
+        ssize_t written = write(STDOUT_FILENO, text, length);
+        if (written == -1) {
+            if (errno == EINTR)
+                continue; /* a handler ran while write() waited (on a full pipe, say) */
+            return;       /* a handler has nowhere to report the error: drop the text */
+        }
+        text += written; /* a signal or a full disk may cut a write short: go on */
+        length -= (size_t)written;
+    }
+}
+
+static void unblock(int signal_number)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, signal_number);
+    if (sigprocmask(SIG_UNBLOCK, &signals, NULL) == -1)
+        die("sigprocmask");
 }

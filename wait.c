@@ -16,18 +16,15 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/types.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum {
-    CHILD_COUNT = 2,
-    LINGER_SECONDS = 5, /* how long the parent stays after reaping both children */
-    NOT_FORKED_YET = -1,
-};
+enum { CHILD_COUNT = 2, LINGER_SECONDS = 5, NOT_FORKED_YET = -1 };
 
 /* What each child does: sleep, then exit with a status the parent will read. */
 static const struct {
@@ -35,8 +32,77 @@ static const struct {
     int exit_status;
 } child_plan[CHILD_COUNT] = {{5, 11}, {10, 22}};
 
-/* Every line about a process says who prints it: its pid, its parent's pid, and what fork
- * returned to it (-1 before the fork), then the text made from format like printf's. */
+static const char program_name[] = "wait"; /* begins every message on stderr */
+
+/* Shared helpers, identical wherever they appear, after main (README.md, "Shared helpers"): */
+static void setup_stdout(void);                                 /* line by line, checked at exit */
+static void die(const char *call);                              /* "name: call: error", exit 1 */
+static void report(pid_t fork_result, const char *format, ...); /* "This PID: ..." and text */
+static void report_child(pid_t child, int status);              /* "Child <pid> exited ..." */
+
+int main(void)
+{
+    setup_stdout();
+    /* An ignored SIGCHLD (inherited) has the system reap our children itself: take the default. */
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+        die("signal");
+    report(NOT_FORKED_YET, "before fork");
+
+    pid_t last_child = NOT_FORKED_YET;
+    for (int i = 0; i < CHILD_COUNT; i++) {
+        fflush(stdout); /* or the child would inherit, and print again, what is buffered */
+        pid_t pid = fork();
+        if (pid == -1)
+            die("fork");
+        report(pid, "child %d: exit(%d) in %u s", i + 1, child_plan[i].exit_status,
+               child_plan[i].seconds);
+        if (pid == 0) {
+            sleep(child_plan[i].seconds); /* no signal handler here to cut it short */
+            exit(child_plan[i].exit_status);
+        }
+        last_child = pid;
+    }
+
+    for (int i = 0; i < CHILD_COUNT; i++) {
+        puts("waiting");
+        int status;
+        pid_t child = wait(&status); /* blocks until some child has ended, then reaps it */
+        if (child == -1)
+            die("wait");
+        report_child(child, status);
+    }
+
+    printf("Both children reaped: no zombie left. Exiting in %d s\n", LINGER_SECONDS);
+    sleep(LINGER_SECONDS);
+    report(last_child, "exit");
+    return EXIT_SUCCESS;
+}
+
+/* ---- Shared helpers, identical wherever they appear: README.md, "Shared helpers" ---- */
+
+static void check_stdout(void);
+
+static void setup_stdout(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, even into a pipe or a file */
+    atexit(check_stdout);             /* cannot fail: POSIX guarantees room for 32 functions */
+}
+
+/* Run at exit by every process, children included: a failed write must not pass in silence. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write to standard output\n", program_name);
+        _exit(EXIT_FAILURE); /* not exit(): an exit handler must not call it */
+    }
+}
+
+static void die(const char *call)
+{
+    fprintf(stderr, "%s: %s: %s\n", program_name, call, strerror(errno));
+    exit(EXIT_FAILURE);
+}
+
 static void report(pid_t fork_result, const char *format, ...)
 {
     printf("This PID: %ld, parent's pid: %ld, pid %ld, ", (long)getpid(), (long)getppid(),
@@ -48,76 +114,10 @@ static void report(pid_t fork_result, const char *format, ...)
     putchar('\n');
 }
 
-/* How a reaped child ended: its exit status, or the signal that killed it. */
 static void report_child(pid_t child, int status)
 {
     if (WIFEXITED(status))
         printf("Child %ld exited with status %d\n", (long)child, WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         printf("Child %ld killed by signal %d\n", (long)child, WTERMSIG(status));
-}
-
-/* sleep() returns early, with the seconds left, when a signal handler has run. */
-static void sleep_seconds(unsigned seconds)
-{
-    while (seconds > 0)
-        seconds = sleep(seconds);
-}
-
-/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
- * every process checks its output as it exits (registered with atexit, inherited by fork). */
-static void check_output(void)
-{
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        fputs("wait: cannot write to standard output\n", stderr);
-        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
-    }
-}
-
-int main(void)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
-    if (atexit(check_output) != 0) {
-        fputs("wait: atexit failed\n", stderr);
-        return EXIT_FAILURE;
-    }
-    report(NOT_FORKED_YET, "before fork");
-
-    pid_t last_child = NOT_FORKED_YET;
-    for (int i = 0; i < CHILD_COUNT; i++) {
-        fflush(stdout); /* or the child would inherit, and print again, what is buffered */
-        pid_t pid = fork();
-        if (pid == -1) {
-            perror("fork");
-            return EXIT_FAILURE;
-        }
-        report(pid, "child %d: exits with status %d in %u s", i + 1, child_plan[i].exit_status,
-               child_plan[i].seconds);
-        if (pid == 0) {
-            sleep_seconds(child_plan[i].seconds);
-            exit(child_plan[i].exit_status);
-        }
-        last_child = pid;
-    }
-
-    for (int reaped_count = 0; reaped_count < CHILD_COUNT; reaped_count++) {
-        puts("waiting");
-        int status;
-        pid_t child;
-        /* wait() blocks until some child has finished; a signal handler running meanwhile
-         * would make it fail with EINTR, which only means "call it again". */
-        do {
-            child = wait(&status);
-        } while (child == -1 && errno == EINTR);
-        if (child == -1) {
-            perror("wait");
-            return EXIT_FAILURE;
-        }
-        report_child(child, status);
-    }
-
-    printf("Both children reaped: no zombie left. Exiting in %d s\n", LINGER_SECONDS);
-    sleep_seconds(LINGER_SECONDS);
-    report(last_child, "exit");
-    return EXIT_SUCCESS;
 }

@@ -17,10 +17,11 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/types.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,76 @@ enum {
     LINGER_SECONDS = 5, /* how long the parent stays after reaping */
     NOT_FORKED_YET = -1,
 };
+
+static const char program_name[] = "waitpid"; /* begins every message on stderr */
+
+/* Shared helpers, identical wherever they appear, after main (README.md, "Shared helpers"): */
+static void setup_stdout(void);                                 /* line by line, checked at exit */
+static void die(const char *call);                              /* "name: call: error", exit 1 */
+static void report(pid_t fork_result, const char *format, ...); /* "This PID: ..." and text */
+static void report_child(pid_t child, int status);              /* "Child <pid> exited ..." */
+
+int main(void)
+{
+    setup_stdout();
+    /* An ignored SIGCHLD (inherited) has the system reap our children itself: take the default. */
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+        die("signal");
+    report(NOT_FORKED_YET, "before fork");
+
+    fflush(stdout); /* or the child would inherit, and print again, what is buffered */
+    pid_t pid = fork();
+    if (pid == -1)
+        die("fork");
+    if (pid == 0) {
+        report(pid, "child: exit(%d) in %d s", CHILD_EXIT_STATUS, CHILD_SECONDS);
+        sleep(CHILD_SECONDS); /* no signal handler here to cut it short */
+        return CHILD_EXIT_STATUS;
+    }
+
+    report(pid, "parent: polls every %d s", POLL_SECONDS);
+    int status;
+    /* With WNOHANG, waitpid returns at once: 0 while the child runs, its pid once it has
+     * finished (and is reaped by this very call), -1 on error. */
+    pid_t reaped;
+    while ((reaped = waitpid(pid, &status, WNOHANG)) == 0) {
+        sleep(POLL_SECONDS); /* the parent's "other work" */
+        printf("%ds passed\n", POLL_SECONDS);
+    }
+    if (reaped == -1)
+        die("waitpid");
+    report_child(pid, status);
+
+    printf("Child reaped: no zombie left. Exiting in %d s\n", LINGER_SECONDS);
+    sleep(LINGER_SECONDS);
+    report(pid, "exit");
+    return EXIT_SUCCESS;
+}
+
+/* ---- Shared helpers, identical wherever they appear: README.md, "Shared helpers" ---- */
+
+static void check_stdout(void);
+
+static void setup_stdout(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, even into a pipe or a file */
+    atexit(check_stdout);             /* cannot fail: POSIX guarantees room for 32 functions */
+}
+
+/* Run at exit by every process, children included: a failed write must not pass in silence. */
+static void check_stdout(void)
+{
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write to standard output\n", program_name);
+        _exit(EXIT_FAILURE); /* not exit(): an exit handler must not call it */
+    }
+}
+
+static void die(const char *call)
+{
+    fprintf(stderr, "%s: %s: %s\n", program_name, call, strerror(errno));
+    exit(EXIT_FAILURE);
+}
 
 static void report(pid_t fork_result, const char *format, ...)
 {
@@ -43,74 +114,10 @@ static void report(pid_t fork_result, const char *format, ...)
     putchar('\n');
 }
 
-/* How a reaped child ended: its exit status, or the signal that killed it. */
 static void report_child(pid_t child, int status)
 {
     if (WIFEXITED(status))
         printf("Child %ld exited with status %d\n", (long)child, WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         printf("Child %ld killed by signal %d\n", (long)child, WTERMSIG(status));
-}
-
-/* sleep() returns early, with the seconds left, when a signal handler has run. */
-static void sleep_seconds(unsigned seconds)
-{
-    while (seconds > 0)
-        seconds = sleep(seconds);
-}
-
-/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
- * every process checks its output as it exits (registered with atexit, inherited by fork). */
-static void check_output(void)
-{
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        fputs("waitpid: cannot write to standard output\n", stderr);
-        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
-    }
-}
-
-int main(void)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out at once, also into a pipe */
-    if (atexit(check_output) != 0) {
-        fputs("waitpid: atexit failed\n", stderr);
-        return EXIT_FAILURE;
-    }
-    report(NOT_FORKED_YET, "before fork");
-
-    fflush(stdout); /* or the child would inherit, and print again, what is buffered */
-    pid_t pid = fork();
-    if (pid == -1) {
-        perror("fork");
-        return EXIT_FAILURE;
-    }
-    if (pid == 0) {
-        report(pid, "in the child: exits with status %d in %d s", CHILD_EXIT_STATUS, CHILD_SECONDS);
-        sleep_seconds(CHILD_SECONDS);
-        return CHILD_EXIT_STATUS;
-    }
-
-    report(pid, "in the parent: polling with waitpid(WNOHANG) every %d s", POLL_SECONDS);
-    int status;
-    for (;;) {
-        /* With WNOHANG, waitpid returns at once: 0 while the child runs, its pid once it has
-         * finished (and is reaped by this very call), -1 on error. */
-        pid_t reaped = waitpid(pid, &status, WNOHANG);
-        if (reaped == -1) {
-            if (errno == EINTR)
-                continue;
-            perror("waitpid");
-            return EXIT_FAILURE;
-        }
-        if (reaped == pid)
-            break;
-        sleep_seconds(POLL_SECONDS); /* the parent's "other work" */
-        printf("%ds passed\n", POLL_SECONDS);
-    }
-    report_child(pid, status);
-
-    printf("Child reaped: no zombie left. Exiting in %d s\n", LINGER_SECONDS);
-    sleep_seconds(LINGER_SECONDS);
-    report(pid, "exit");
-    return EXIT_SUCCESS;
 }
