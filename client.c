@@ -34,6 +34,7 @@ enum {
     INPUT_READ_SIZE = 64 * 1024, /* bytes of standard input read at a time */
     HOST_TEXT_SIZE = 64,         /* a numeric IPv6 address with a zone: "fe80::1%eth0" */
     PORT_TEXT_SIZE = sizeof "65535",
+    PORT_MAX = 65535,
     EXIT_USAGE = 2,
 };
 
@@ -274,12 +275,32 @@ static int wait_for_input(int connection)
     }
 }
 
+/* Bad arguments: says which one, prints the usage line and exits with status 2. */
+static void usage(const char *program, const char *problem, const char *argument)
+{
+    fprintf(stderr, "client: %s '%s'\nusage: %s [HOST [PORT]]\n", problem, argument, program);
+    exit(EXIT_USAGE);
+}
+
+/* No option; PORT all digits (not "+8080", " 80" or "80x") and at most 65535 (strtol()
+ * gives LONG_MAX for a longer number, so it cannot wrap round to a small one). */
+static void check_arguments(int argc, char *argv[])
+{
+    if (argc > 1 && argv[1][0] == '-')
+        usage(argv[0], "unknown option", argv[1]);
+    if (argc > 3)
+        usage(argv[0], "unexpected argument", argv[3]);
+    if (argc < 3)
+        return;
+    const char *port = argv[2];
+    if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
+        strtol(port, NULL, 10) > PORT_MAX)
+        usage(argv[0], "PORT must be a number from 0 to 65535, not", port);
+}
+
 int main(int argc, char *argv[])
 {
-    if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-        fprintf(stderr, "usage: %s [HOST [PORT]]\n", argv[0]);
-        return EXIT_USAGE;
-    }
+    check_arguments(argc, argv);
     const char *host = argc > 1 ? argv[1] : default_host;
     const char *port = argc > 2 ? argv[2] : default_port;
 
