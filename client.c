@@ -4,15 +4,16 @@
  * Run:    make client && ./client [HOST [PORT]]      (defaults: localhost 8080)
  * Type a line: the server sends it back, and the client prints it. Type \q, or end the input
  * with Ctrl+D, to finish: the client closes its sending side, prints what is still coming,
- * and exits once the server has closed the connection.
- * Piped input works too, binary included: `./client < file > copy` makes copy equal to file.
+ * and exits once the server has closed the connection. Commands such as \q are for a person
+ * at a terminal: input from a file or a pipe is sent as it is, byte for byte (a \q line
+ * included), so `./client < file > copy` makes copy equal to file.
  *
  * What to watch for in the code: TCP carries a stream of bytes, not messages. One read() may
  * return part of a line, or the end of one and the start of the next, so the client counts
  * the bytes of each echo until it has them all. And it sends and receives at the same time:
  * a client that sent a very long line before reading anything could fill the server's
  * buffers and its own, and both would wait for ever.
- * Status lines (connected, closed) go to stderr, so stdout carries only the echoed bytes.
+ * The prompt and the status lines go to stderr, so stdout carries only the echoed bytes.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -321,7 +322,7 @@ int main(int argc, char *argv[])
         if (length > 0) {
             const char *line = input.data + input.start;
             input.start += length;
-            if (is_quit_command(line, length))
+            if (interactive && is_quit_command(line, length))
                 break;
             if (echo_round_trip(connection, line, length) == -1) {
                 status = EXIT_FAILURE;
@@ -331,10 +332,8 @@ int main(int argc, char *argv[])
         }
         if (input.at_end)
             break;
-        if (interactive && input.start == input.end) {
-            fputs("Input: ", stdout);
-            fflush(stdout);
-        }
+        if (interactive && input.start == input.end)
+            fputs("Input: ", stderr);
         if (wait_for_input(connection) == -1 || read_input(&input) == -1) {
             status = EXIT_FAILURE;
             break;
