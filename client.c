@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +117,7 @@ static int echo_round_trip(int connection, const char *data, size_t length)
             return -1;
         }
         if (sent < length && (watch.revents & (POLLOUT | POLLERR))) {
-            /* MSG_NOSIGNAL: a closed connection gives EPIPE here, not death by SIGPIPE. */
-            ssize_t n = send(connection, data + sent, length - sent, MSG_NOSIGNAL);
+            ssize_t n = send(connection, data + sent, length - sent, 0);
             if (n == -1 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
                 perror("client: send");
                 return -1;
@@ -139,7 +139,7 @@ static int echo_round_trip(int connection, const char *data, size_t length)
                 return -1;
             }
             if (write_all(STDOUT_FILENO, received, (size_t)n) == -1) {
-                perror("client: write to stdout");
+                perror("client: write to standard output");
                 return -1;
             }
             echoed += (size_t)n;
@@ -170,7 +170,7 @@ static int drain(int connection)
             return -1;
         }
         if (write_all(STDOUT_FILENO, received, (size_t)n) == -1) {
-            perror("client: write to stdout");
+            perror("client: write to standard output");
             return -1;
         }
     }
@@ -267,7 +267,7 @@ static int wait_for_input(int connection)
                 return -1;
             }
             if (n > 0 && write_all(STDOUT_FILENO, unexpected, (size_t)n) == -1) {
-                perror("client: write to stdout");
+                perror("client: write to standard output");
                 return -1;
             }
         }
@@ -304,6 +304,19 @@ int main(int argc, char *argv[])
     check_arguments(argc, argv);
     const char *host = argc > 1 ? argv[1] : default_host;
     const char *port = argc > 2 ? argv[2] : default_port;
+
+    /*
+     * SIGPIPE. A send() on a connection the server has closed, or a write() to a pipe that
+     * nobody reads any more, raises SIGPIPE, and its default action ends the process at once,
+     * without a word: the shell sees status 141, the user no message. Ignored, SIGPIPE lets
+     * the call fail with EPIPE instead, and the error is reported like any other. send() has a
+     * flag for one call, MSG_NOSIGNAL, but not on every system (older macOS lacks it, newer
+     * ones hide it when _POSIX_C_SOURCE is set): ignoring the signal works everywhere.
+     */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        perror("client: signal");
+        return EXIT_FAILURE;
+    }
 
     int connection = connect_to(host, port);
     if (connection == -1)
