@@ -49,11 +49,8 @@ static int write_all(int fd, const char *buffer, size_t length)
 {
     while (length > 0) {
         ssize_t written = write(fd, buffer, length);
-        if (written == -1) {
-            if (errno == EINTR)
-                continue;
+        if (written == -1)
             return -1;
-        }
         buffer += written;
         length -= (size_t)written;
     }
@@ -111,14 +108,12 @@ static int echo_round_trip(int connection, const char *data, size_t length)
         if (sent < length)
             watch.events |= POLLOUT;
         if (poll(&watch, 1, -1) == -1) {
-            if (errno == EINTR)
-                continue;
             perror("client: poll");
             return -1;
         }
         if (sent < length && (watch.revents & (POLLOUT | POLLERR))) {
             ssize_t n = send(connection, data + sent, length - sent, 0);
-            if (n == -1 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
                 perror("client: send");
                 return -1;
             }
@@ -128,7 +123,7 @@ static int echo_round_trip(int connection, const char *data, size_t length)
         if (watch.revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(connection, received, sizeof received);
             if (n == -1) {
-                if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
                     continue;
                 perror("client: read");
                 return -1;
@@ -155,8 +150,6 @@ static int drain(int connection)
     for (;;) {
         struct pollfd watch = {.fd = connection, .events = POLLIN};
         if (poll(&watch, 1, -1) == -1) {
-            if (errno == EINTR)
-                continue;
             perror("client: poll");
             return -1;
         }
@@ -164,7 +157,7 @@ static int drain(int connection)
         if (n == 0)
             return 0;
         if (n == -1) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
                 continue;
             perror("client: read");
             return -1;
@@ -227,8 +220,6 @@ static int read_input(input_buffer *input)
     }
     ssize_t n = read(STDIN_FILENO, input->data + input->end, input->capacity - input->end);
     if (n == -1) {
-        if (errno == EINTR)
-            return 0;
         perror("client: read from stdin");
         return -1;
     }
@@ -249,8 +240,6 @@ static int wait_for_input(int connection)
                              {.fd = connection, .events = POLLIN}};
     for (;;) {
         if (poll(watch, 2, -1) == -1) {
-            if (errno == EINTR)
-                continue;
             perror("client: poll");
             return -1;
         }
@@ -262,7 +251,7 @@ static int wait_for_input(int connection)
                 fprintf(stderr, "client: the server closed the connection\n");
                 return -1;
             }
-            if (n == -1 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
                 perror("client: read");
                 return -1;
             }
@@ -312,6 +301,7 @@ int main(int argc, char *argv[])
      * the call fail with EPIPE instead, and the error is reported like any other. send() has a
      * flag for one call, MSG_NOSIGNAL, but not on every system (older macOS lacks it, newer
      * ones hide it when _POSIX_C_SOURCE is set): ignoring the signal works everywhere.
+     * The client catches no signal, so none of its calls can fail with EINTR.
      */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
         perror("client: signal");
