@@ -18,11 +18,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,8 +49,9 @@ static void check_arguments(int argc, char *argv[]);
  *
  * And it never waits to send while the echo is coming back. A client that sent a long line
  * whole before reading would not read while the server sends the echo; once the buffers
- * between them are full, each waits for the other to read, for ever. poll() says when the
- * connection can take more and when it has more to give, and the client does both.
+ * between them are full, each waits for the other to read, for ever. select() says when the
+ * connection can take more and when it has more to give, and the client does both. (Not
+ * poll(): macOS's manual says its poll() does not support devices, and a terminal is one.)
  */
 static void echo_input(int connection, int at_terminal)
 {
@@ -66,14 +67,18 @@ static void echo_input(int connection, int at_terminal)
             fputs("Input: ", stderr);
             prompted = 1;
         }
-        struct pollfd watch[] = {
-            {.fd = want_input ? STDIN_FILENO : -1, .events = POLLIN}, /* -1: not watched */
-            {.fd = connection, .events = start < end ? POLLIN | POLLOUT : POLLIN},
-        };
-        if (poll(watch, 2, -1) == -1)
-            fail("poll");
+        fd_set readable, writable;
+        FD_ZERO(&readable);
+        FD_ZERO(&writable);
+        FD_SET(connection, &readable);
+        if (start < end)
+            FD_SET(connection, &writable);
+        if (want_input)
+            FD_SET(STDIN_FILENO, &readable);
+        if (select(connection + 1, &readable, &writable, NULL, NULL) == -1)
+            fail("select");
 
-        if (start < end && (watch[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        if (FD_ISSET(connection, &writable)) {
             ssize_t n = send(connection, input + start, end - start, 0); /* maybe only part */
             if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
                 fail("send");
@@ -82,7 +87,7 @@ static void echo_input(int connection, int at_terminal)
                 sent += (size_t)n;
             }
         }
-        if (watch[1].revents & (POLLIN | POLLERR | POLLHUP)) {
+        if (FD_ISSET(connection, &readable)) {
             ssize_t n = read(connection, echo, sizeof echo); /* what has come, any size */
             if (n > 0) {
                 write_to_stdout(echo, (size_t)n);
@@ -97,7 +102,7 @@ static void echo_input(int connection, int at_terminal)
                 fail("read");
             }
         }
-        if (watch[0].revents != 0) {
+        if (FD_ISSET(STDIN_FILENO, &readable)) {
             ssize_t n = read(STDIN_FILENO, input, sizeof input);
             if (n == -1)
                 fail("read from standard input");
@@ -140,7 +145,7 @@ int main(int argc, char *argv[])
         return EXIT_FAILURE;
     /* Non-blocking: send() takes what fits now and returns, instead of waiting for room
      * while the echo piles up unread. A call that can do nothing at all fails with EAGAIN
-     * (or EWOULDBLOCK), which only means: poll again. */
+     * (or EWOULDBLOCK), which only means: wait again. */
     int flags = fcntl(connection, F_GETFL);
     if (flags == -1 || fcntl(connection, F_SETFL, flags | O_NONBLOCK) == -1)
         fail("fcntl");
