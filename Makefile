@@ -17,7 +17,7 @@ WARNINGS := -Wall -Wextra -Wpedantic
 
 PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig server client
 TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper
-TEST_LIBRARIES := tests/failfork.so
+TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
