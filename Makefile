@@ -16,7 +16,7 @@ STANDARD := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARNINGS := -Wall -Wextra -Wpedantic
 
 PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig server client
-TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper
+TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper tests/minserver
 TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
