@@ -295,11 +295,15 @@ static void set_up_signals(void)
     }
 }
 
-/* Sets (on = 1) or clears (on = 0) O_NONBLOCK on a descriptor; -1 on failure. */
+/* Sets (on = 1) or clears (on = 0) O_NONBLOCK on a descriptor, if it is not so already; -1 on
+ * failure. */
 static int set_nonblocking(int fd, int on)
 {
     int flags = fcntl(fd, F_GETFL);
-    return flags == -1 ? -1 : fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+    if (flags == -1)
+        return -1;
+    int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    return wanted == flags ? 0 : fcntl(fd, F_SETFL, wanted);
 }
 
 /* A new child takes back the default actions of the signals the server catches, and an empty
