@@ -377,13 +377,16 @@ static int next_client(int listener, struct client *client)
         fd_set readable;
         FD_ZERO(&readable);
         FD_SET(listener, &readable);
-        if (pselect(listener + 1, &readable, NULL, NULL, NULL, &waiting_mask) == -1) {
-            if (errno == EINTR)
-                continue; /* [1] a signal came: a child ended, or a stop; look again */
+        if (pselect(listener + 1, &readable, NULL, NULL, NULL, &waiting_mask) == -1 &&
+            errno != EINTR) {
             perror("server: pselect");
             failed = 1;
             break;
         }
+        /* [1] EINTR: a handler ran (a child ended, or a stop came). Unless it was a stop, try
+         * accept() all the same: a client may be waiting, and if none is, it says EAGAIN. */
+        if (must_stop())
+            break;
         struct sockaddr_storage address;
         socklen_t length = sizeof address;
         client->connection = accept(listener, (struct sockaddr *)&address, &length);
