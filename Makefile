@@ -4,7 +4,7 @@
 #   make zombie     build one program
 #   make test       build everything and run the test suite (tests/run, with prove)
 #   make test-stress the same beside two busy loops, as on a machine busy with other work
-#   make bench      measure the echo server against the cost of fork (tests/bench)
+#   make bench      measure the echo server beside a minimal forking server (tests/bench)
 #   make format     reformat the sources with clang-format (format-check: only check)
 #   make clean      remove what the build made
 #
@@ -17,8 +17,8 @@ STANDARD := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARNINGS := -Wall -Wextra -Wpedantic
 
 PROGRAMS := fork zombie wait waitpid signal sigaction zombie-sig server client
-TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper tests/closedport
-TEST_LIBRARIES := tests/failfork.so
+TEST_TOOLS := tests/loadgen tests/forkprobe tests/subreaper tests/closedport tests/minserver
+TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
@@ -42,7 +42,8 @@ $(PROGRAMS): %: %.c .build-flags
 $(TEST_TOOLS): %: %.c .build-flags
 	$(COMPILE) -pthread -o $@ $< $(LDLIBS)
 
-# A library the tests preload into the server to make fork() fail (Linux, glibc).
+# A library the tests preload into a program to make fork() and accept() misbehave, as they
+# can under load or on other systems (LD_PRELOAD: Linux, glibc or musl).
 $(TEST_LIBRARIES): %.so: %.c .build-flags
 	$(COMPILE) -fPIC -shared -o $@ $< $(LDLIBS) -ldl
 

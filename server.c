@@ -1,29 +1,21 @@
 /*
- * server.c: a TCP echo server that forks one child per client, and reaps every child.
+ * server.c: a TCP echo server that forks a child for each client, and reaps every child.
  *
- * The parent only accepts connections: for each one it forks a child, which sends back
- * exactly the bytes the client sends until the client closes its side, then exits. A SIGCHLD
- * handler reaps the children as they end, so none is left a zombie, however many clients
- * leave at once. At most MAX children run at once; more clients wait in the listen queue
- * until one leaves. SIGINT (Ctrl+C) or SIGTERM stops the server and all its children.
+ * The parent only accepts connections. For each one it forks a child, which sends back exactly
+ * the bytes its client sends until the client closes, then exits. A SIGCHLD handler reaps the
+ * children as they end, so that none stays a zombie, however many end at once.
  *
  * Run:    make server && ./server          then ./client in other terminals
- *         ./server [-q] [-c MAX] [PORT [ADDRESS]]     PORT 0 takes any free port
- * Watch:  a "New client" line per connection, a "Recv" line per read, a "Child ... exited"
- *         line when a client leaves. `ps au` shows the parent and one ./server child per
- *         connected client, never one in state Z.
+ *         ./server [-q] [-c MAX] [PORT [ADDRESS]]      PORT 0 takes any free port
+ * Watch:  a "New client" line per client, "Recv" per read, "Child ... exited" when a client
+ *         leaves; `ps -o pid,ppid,stat,args -C server` shows one child per connected client,
+ *         never one in state Z. Ctrl+C stops the server and its children (see stop()).
  *
- * The three faults of the server this one replaces, and how they are avoided here:
- *   - "Accept: Interrupted system call" each time a client left: the SIGCHLD arrived while
- *     the server was blocked in accept(), which then failed with EINTR, and the server took
- *     that for an error. Here the handler is installed with SA_RESTART, and EINTR from any
- *     call is taken for what it is: "a signal came, try again".
- *   - Log lines cut in two: the SIGCHLD handler printed with printf() while the main program
- *     was in the middle of its own printf(). Here the handler builds its line in a buffer and
- *     sends it with a single write(); main writes each of its lines with a single write too
- *     (stdout is line-buffered), so whole lines can only follow each other.
- *   - Every echo 1025 bytes long: the server sent back its whole buffer, not the bytes it
- *     had read. Here the child sends exactly what read() returned, all of it.
+ * The server this one replaces had three faults, each avoided where [1], [2], [3] mark it:
+ *   [1] "Accept: Interrupted system call" whenever a client left: SIGCHLD interrupted the
+ *       blocked accept(), which failed with EINTR, and the server took that for an error.
+ *   [2] Log lines cut in two: its SIGCHLD handler called printf() while main was in printf().
+ *   [3] Every echo 1025 bytes long: it sent back its whole buffer, not the bytes it had read.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -33,99 +25,47 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 enum {
-    DEFAULT_MAX_CHILDREN = 256,
-    MAX_CHILDREN_LIMIT = 65536,
-    LISTEN_BACKLOG = 128,         /* connections the kernel queues while we do not accept */
     ECHO_BUFFER_SIZE = 64 * 1024, /* bytes a child reads at a time */
-    EXIT_USAGE = 2,
-    DECIMAL_DIGITS_MAX = 20,         /* enough for any long */
-    HOST_TEXT_SIZE = 64,             /* a numeric IPv6 address with a zone: "fe80::1%eth0" */
-    PORT_TEXT_SIZE = sizeof "65535", /* a port number as text */
-    PORT_MAX = 65535,
+    HOST_TEXT_SIZE = 64,          /* a numeric IPv6 address with a zone: "fe80::1%eth0" */
+    PORT_TEXT_SIZE = sizeof "65535",
+    LINE_SIZE = 256, /* the longest log line, and more */
 };
 
-static const char default_port[] = "8080";
-/* Loopback: only programs on this machine can connect. Serving the network is a choice to
- * make on purpose (0.0.0.0 or ::), not a default: an echo server is a toy, not a service. */
-static const char default_address[] = "127.0.0.1";
+/* A connection just accepted, and the client's address as text for the log. */
+struct client {
+    int connection;
+    char ip[HOST_TEXT_SIZE], port[PORT_TEXT_SIZE];
+};
 
-/* State shared with the signal handlers. The handler for SIGCHLD changes live_children and
- * child_pids; main changes them only while SIGCHLD is blocked, so that the two never update
- * them at the same time. */
-static volatile sig_atomic_t stop_requested = 0;
-static volatile sig_atomic_t live_children = 0;
-static pid_t *child_pids; /* the running children, live_children of them */
-static int quiet = 0;     /* -q: no per-connection and per-read lines */
+static int quiet = 0; /* -q: no log line per connection or per read */
 
-/* ---- Output that is safe in a signal handler: write(), one write per line ---- */
+/* The machinery, after the lesson: the log, the children's list, signals, the wait, the stop. */
+static int start(int argc, char *argv[]);
+static int next_client(int listener, struct client *client);
+static void set_up_child(void);
+static void mask_sigchld(int how);
+static void count_child(pid_t child, const struct client *client);
+static void forget_child(pid_t child);
+static int stop(int listener);
+static int log_line(const char *format, ...);
+static void log_end_of_child(pid_t child, int status);
+static int write_all(int fd, const char *bytes, size_t length);
 
-typedef struct {
-    char text[sizeof "Child  killed by signal \n" + 2 * DECIMAL_DIGITS_MAX];
-    size_t length;
-} line_buffer;
+/* ---- The lesson: accept, fork, the child echoes, the handler reaps ---- */
 
-static void append_text(line_buffer *line, const char *text)
-{
-    while (*text != '\0' && line->length < sizeof line->text)
-        line->text[line->length++] = *text++;
-}
-
-static void append_number(line_buffer *line, long number)
-{
-    char digits[DECIMAL_DIGITS_MAX + 1]; /* written backwards, with room for a minus sign */
-    size_t count = 0;
-    unsigned long magnitude = number < 0 ? 0UL - (unsigned long)number : (unsigned long)number;
-    do {
-        digits[count++] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude > 0);
-    if (number < 0)
-        digits[count++] = '-';
-    while (count > 0 && line->length < sizeof line->text)
-        line->text[line->length++] = digits[--count];
-}
-
-/* Writes all of buffer, going on after a partial write or EINTR. Returns 0, or -1. */
-static int write_all(int fd, const char *buffer, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, buffer, length);
-        if (written == -1) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buffer += written;
-        length -= (size_t)written;
-    }
-    return 0;
-}
-
-/* ---- Signal handlers ---- */
-
-static void forget_child(pid_t child)
-{
-    for (int i = 0; i < live_children; i++) {
-        if (child_pids[i] == child) {
-            child_pids[i] = child_pids[live_children - 1];
-            live_children--;
-            return;
-        }
-    }
-}
-
-/* Reaps every finished child. The loop is the point: signals do not queue, so one SIGCHLD
- * may stand for many children, and WNOHANG stops it when none is left to reap. */
+/* The SIGCHLD handler reaps every child that has ended. The loop is the point: signals do not
+ * queue, so one SIGCHLD may stand for several children. WNOHANG makes waitpid() return 0 at
+ * once when the children left are still running (and -1 when there are none). */
 static void on_child_exit(int signal_number)
 {
     (void)signal_number;
@@ -134,31 +74,200 @@ static void on_child_exit(int signal_number)
     pid_t child;
     while ((child = waitpid(-1, &status, WNOHANG)) > 0) {
         forget_child(child);
-        if (quiet)
-            continue;
-        line_buffer line = {.length = 0};
-        append_text(&line, "Child ");
-        append_number(&line, (long)child);
-        if (WIFEXITED(status)) {
-            append_text(&line, " exited with status ");
-            append_number(&line, WEXITSTATUS(status));
-        } else {
-            append_text(&line, " killed by signal ");
-            append_number(&line, WTERMSIG(status));
-        }
-        append_text(&line, "\n");
-        write_all(STDOUT_FILENO, line.text, line.length);
+        log_end_of_child(child, status); /* [2] with write(), not printf(): see below */
     }
     errno = saved_errno;
 }
 
-static void on_stop(int signal_number)
+/* The child's work: sends back what the client sends until it closes its side (read() returns
+ * 0). Returns the child's exit status. */
+static int echo(const struct client *client)
 {
-    (void)signal_number;
-    stop_requested = 1;
+    static char buffer[ECHO_BUFFER_SIZE]; /* static: too big for a child's stack */
+    ssize_t received;
+    while ((received = read(client->connection, buffer, sizeof buffer)) > 0) {
+        if (!quiet && log_line("Recv %ld bytes from IP %s, Port %s\n", (long)received, client->ip,
+                               client->port) == -1)
+            return EXIT_FAILURE; /* the log is gone: the parent sees this exit, and stops */
+        /* [3] Exactly the bytes read, all of them, however many write() calls it takes. */
+        if (write_all(client->connection, buffer, (size_t)received) == -1)
+            break;
+    }
+    if (received == 0)
+        return EXIT_SUCCESS;
+    /* The client vanished: "Connection reset by peer", or "Broken pipe" (see SIGPIPE). */
+    fprintf(stderr, "server: child %ld: %s: %s\n", (long)getpid(),
+            received == -1 ? "read" : "write", strerror(errno));
+    return EXIT_FAILURE;
 }
 
-static int install_handler(int signal_number, void (*handler)(int), int flags)
+int main(int argc, char *argv[])
+{
+    int listener = start(argc, argv); /* options, signals, the listening socket: see below */
+    struct client client;
+    while (next_client(listener, &client)) { /* [1] waits and accepts; 0 when told to stop */
+        mask_sigchld(SIG_BLOCK); /* no reaping until the new child is counted: see below */
+        pid_t child = fork();
+        if (child == 0) {
+            /* The child serves this one client. Accepting is the parent's job, so it closes
+             * its copy of the listening socket; _exit() leaves the parent's clean-ups alone. */
+            close(listener);
+            set_up_child();
+            _exit(echo(&client));
+        }
+        /* The parent closes its copy of the connection at once. A connection ends when its
+         * last descriptor is closed: if the parent kept one, the client would never see the
+         * end of its echo, and the parent would run out of descriptors. */
+        close(client.connection);
+        count_child(child, &client); /* logs "New client" (or the failed fork) */
+        mask_sigchld(SIG_UNBLOCK);
+    }
+    return stop(listener);
+}
+
+/* ---- The log ---- */
+
+static volatile sig_atomic_t log_failed = 0; /* a log line could not be written: stop */
+
+/* [2] Each log line leaves in one write(), so lines follow each other but never cut into each
+ * other. No stdio buffer holds the log, so none holds a line when the server forks (the child
+ * would print it a second time). Returns 0, or -1 if the log cannot be written. */
+static int log_line(const char *format, ...)
+{
+    char line[LINE_SIZE];
+    va_list arguments;
+    va_start(arguments, format);
+    int length = vsnprintf(line, sizeof line, format, arguments);
+    va_end(arguments);
+    if (length >= LINE_SIZE)
+        length = LINE_SIZE - 1; /* cannot happen: no line is that long */
+    if (length < 0 || write_all(STDOUT_FILENO, line, (size_t)length) == -1) {
+        log_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes all the bytes, going on after a partial write. Returns 0, or -1. (No EINTR here: the
+ * parent's SIGCHLD handler has SA_RESTART, its other signals are blocked, and a child catches
+ * none.) */
+static int write_all(int fd, const char *bytes, size_t length)
+{
+    while (length > 0) {
+        ssize_t written = write(fd, bytes, length);
+        if (written == -1)
+            return -1;
+        bytes += written;
+        length -= (size_t)written;
+    }
+    return 0;
+}
+
+/* [2] The handler's line. vsnprintf() and printf() are not async-signal-safe: a handler that
+ * interrupts one of them and calls one itself may find it half-way through a change, or wait
+ * for ever on its lock. So the handler spells its numbers out by hand and sends the line with
+ * write(), which is async-signal-safe. */
+static char *append(char *end, const char *text, int number)
+{
+    char digits[sizeof "-2147483648"], *first = digits + sizeof digits;
+    while (*text != '\0')
+        *end++ = *text++;
+    do
+        *--first = (char)('0' + number % 10); /* pids, statuses, signals: never negative */
+    while ((number /= 10) > 0);
+    while (first < digits + sizeof digits)
+        *end++ = *first++;
+    return end;
+}
+
+static void log_end_of_child(pid_t child, int status)
+{
+    if (quiet)
+        return;
+    char line[LINE_SIZE];
+    char *end = append(line, "Child ", (int)child);
+    if (WIFEXITED(status))
+        end = append(end, " exited with status ", WEXITSTATUS(status));
+    else
+        end = append(end, " killed by signal ", WTERMSIG(status));
+    *end++ = '\n';
+    if (write_all(STDOUT_FILENO, line, (size_t)(end - line)) == -1)
+        log_failed = 1;
+}
+
+/* ---- The children, counted for the -c cap and the stop ---- */
+
+enum { DEFAULT_MAX_CHILDREN = 256, MAX_CHILDREN_LIMIT = 65536 };
+static long max_children = DEFAULT_MAX_CHILDREN; /* -c */
+
+/* The children still running. The SIGCHLD handler removes each one it reaps; main adds each new
+ * one with SIGCHLD blocked, so that the two never change the list at the same time. (Static:
+ * the kernel gives memory only to the pages of it that are used.) */
+static struct {
+    volatile sig_atomic_t count;
+    pid_t pids[MAX_CHILDREN_LIMIT];
+} children;
+
+/* SIGCHLD is blocked from just before fork() until the child is in the list: a child that
+ * ended at once would otherwise be reaped before it was counted, then counted for ever. And
+ * until its "New client" line is out, so that its "Child ... exited" line comes after. A
+ * blocked signal is not lost: it stays pending, and the handler runs as soon as it is let in. */
+static void mask_sigchld(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(how, &set, NULL) == -1) {
+        perror("server: sigprocmask");
+        exit(EXIT_FAILURE);
+    }
+}
+
+static void count_child(pid_t child, const struct client *client)
+{
+    if (child == -1) { /* out of processes or memory: turn this client away, serve the others */
+        fprintf(stderr, "server: fork: %s; a client turned away\n", strerror(errno));
+        return;
+    }
+    children.pids[children.count] = child;
+    children.count++;
+    if (!quiet)
+        log_line("New client: IP %s, Port %s, child %ld\n", client->ip, client->port, (long)child);
+}
+
+static void forget_child(pid_t child)
+{
+    for (int i = 0; i < children.count; i++) {
+        if (children.pids[i] == child) {
+            children.pids[i] = children.pids[--children.count];
+            return;
+        }
+    }
+}
+
+/* ---- Signals: the server sets what it relies on, whatever it inherited ---- */
+
+/* A process may be started with signals blocked or ignored (a shell script starts background
+ * jobs with SIGINT ignored; `env --block-signal=CHLD` blocks one), and a child inherits its
+ * parent's mask and ignored signals. So the server sets each signal it relies on:
+ *   - SIGCHLD is caught, and blocked only while a new child is counted.
+ *   - SIGINT and SIGTERM are caught, and blocked except while the server waits: pselect() and
+ *     sigsuspend() let them in and wait in one step, so a stop that comes just before a wait
+ *     ends the wait at once, instead of being missed until the next client.
+ *   - SIGPIPE is ignored. Its default action kills a process that writes where no one reads
+ *     any more, without a word: a child whose client has vanished, or the server when the
+ *     reader of its log has gone (./server | head -1). Ignored, it turns into an EPIPE error,
+ *     which is reported. (send() with MSG_NOSIGNAL would do it for one call, but not every
+ *     system has it; an ignored signal is inherited by every child, so once is enough.) */
+static volatile sig_atomic_t stop_signal = 0; /* SIGINT or SIGTERM, once one has come */
+static sigset_t waiting_mask;                 /* the mask inside pselect and sigsuspend: empty */
+
+static void on_stop(int signal_number)
+{
+    stop_signal = signal_number;
+}
+
+static int set_action(int signal_number, void (*handler)(int), int flags)
 {
     struct sigaction action = {0};
     action.sa_handler = handler;
@@ -167,206 +276,191 @@ static int install_handler(int signal_number, void (*handler)(int), int flags)
     return sigaction(signal_number, &action, NULL);
 }
 
-/* Blocks (how = SIG_BLOCK) or unblocks (SIG_UNBLOCK) one signal. */
-static void mask_signal(int how, int signal_number)
+static void set_up_signals(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signal_number);
-    if (sigprocmask(how, &set, NULL) == -1) {
-        perror("server: sigprocmask");
+    sigset_t running_mask;
+    sigemptyset(&waiting_mask);
+    sigemptyset(&running_mask);
+    sigaddset(&running_mask, SIGINT);
+    sigaddset(&running_mask, SIGTERM);
+    /* [1] SA_RESTART: a call the SIGCHLD handler interrupts (a write to the log, say) starts
+     * again instead of failing with EINTR. Calls that wait for signals (pselect, sigsuspend)
+     * are never restarted: there, EINTR means "a handler ran, look again". */
+    if (sigprocmask(SIG_SETMASK, &running_mask, NULL) == -1 ||
+        set_action(SIGCHLD, on_child_exit, SA_RESTART) == -1 ||
+        set_action(SIGINT, on_stop, 0) == -1 || set_action(SIGTERM, on_stop, 0) == -1 ||
+        set_action(SIGPIPE, SIG_IGN, 0) == -1) {
+        perror("server: sigaction");
         exit(EXIT_FAILURE);
     }
 }
 
-/* ---- The child: echo one client ---- */
-
-/* Echoes until the client closes its side; returns the child's exit status. */
-static int echo(int connection, const char *ip, const char *port)
+/* Sets (on = 1) or clears (on = 0) O_NONBLOCK on a descriptor, if it is not so already; -1 on
+ * failure. */
+static int set_nonblocking(int fd, int on)
 {
-    /* static: the buffer takes no room in the parent's stack or heap (fork copies those),
-     * and it is too big to sit comfortably on a child's stack. */
-    static char buffer[ECHO_BUFFER_SIZE];
-    for (;;) {
-        ssize_t received = read(connection, buffer, sizeof buffer);
-        if (received == -1) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "Child %ld: read from IP %s, Port %s: %s\n", (long)getpid(), ip, port,
-                    strerror(errno));
-            return EXIT_FAILURE;
-        }
-        if (received == 0)
-            return EXIT_SUCCESS; /* the client closed its side: the echo is complete */
-        if (!quiet)
-            printf("Recv %ld bytes from IP %s, Port %s\n", (long)received, ip, port);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags == -1)
+        return -1;
+    int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    return wanted == flags ? 0 : fcntl(fd, F_SETFL, wanted);
+}
 
-        /* Send back exactly the bytes read: received of them, not sizeof buffer. send() may
-         * take fewer than asked: go on with the rest. MSG_NOSIGNAL: a client that has gone
-         * gives EPIPE here, where SIGPIPE would kill the child without a word. */
-        for (ssize_t sent = 0; sent < received;) {
-            ssize_t n = send(connection, buffer + sent, (size_t)(received - sent), MSG_NOSIGNAL);
-            if (n == -1) {
-                if (errno == EINTR)
-                    continue;
-                fprintf(stderr, "Child %ld: send to IP %s, Port %s: %s\n", (long)getpid(), ip, port,
-                        strerror(errno));
-                return EXIT_FAILURE;
-            }
-            sent += n;
-        }
+/* A new child takes back the default actions of the signals the server catches, and an empty
+ * mask, so that Ctrl+C and the stop's SIGTERM end it whatever the server inherited; SIGPIPE
+ * stays ignored. */
+static void set_up_child(void)
+{
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGINT, SIG_DFL) == SIG_ERR ||
+        signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+        sigprocmask(SIG_SETMASK, &waiting_mask, NULL) == -1) {
+        fprintf(stderr, "server: child %ld: resetting signals: %s\n", (long)getpid(),
+                strerror(errno));
+        _exit(EXIT_FAILURE);
     }
 }
 
-/* ---- The parent ---- */
+/* ---- Waiting for the next client ---- */
+
+static int failed = 0; /* an error the server cannot go on after, already reported */
+
+static int must_stop(void)
+{
+    return stop_signal != 0 || log_failed || failed;
+}
+
+/* The -c cap: while limit children or more run, waits until one ends; new clients wait in the
+ * kernel's listen queue meanwhile. sigsuspend() lets SIGCHLD in and waits in one step: a child
+ * that ends just before cannot be missed. Returns 0 if the server must stop instead. */
+static int wait_for_room(long limit)
+{
+    if (children.count >= limit) {
+        mask_sigchld(SIG_BLOCK);
+        while (children.count >= limit && !must_stop())
+            sigsuspend(&waiting_mask);
+        mask_sigchld(SIG_UNBLOCK);
+    }
+    return !must_stop();
+}
+
+/* An accept() error that belongs to the one connection being accepted (Linux's accept(2) lists
+ * them): the server goes on after it. */
+static int is_connection_error(int error)
+{
+#ifdef EHOSTDOWN
+    if (error == EHOSTDOWN) /* not in POSIX */
+        return 1;
+#endif
+#ifdef ENONET
+    if (error == ENONET) /* Linux only */
+        return 1;
+#endif
+    return error == EPROTO || error == ENOPROTOOPT || error == EHOSTUNREACH ||
+           error == EOPNOTSUPP || error == ENETUNREACH || error == ENETDOWN;
+}
 
 /* The numeric address and port of a socket address, as text. */
-static void describe_address(const struct sockaddr_storage *address, socklen_t length,
-                             char ip[HOST_TEXT_SIZE], char port[PORT_TEXT_SIZE])
+static void describe(const struct sockaddr *address, socklen_t length, char ip[HOST_TEXT_SIZE],
+                     char port[PORT_TEXT_SIZE])
 {
-    if (getnameinfo((const struct sockaddr *)address, length, ip, HOST_TEXT_SIZE, port,
-                    PORT_TEXT_SIZE, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (getnameinfo(address, length, ip, HOST_TEXT_SIZE, port, PORT_TEXT_SIZE,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         strcpy(ip, "?");
         strcpy(port, "?");
     }
 }
 
-/* A listening socket on address and port; -1 after a message naming both. */
-static int open_listener(const char *address, const char *port)
+/* Waits for the next client and accepts it: 1, or 0 once the server must stop. */
+static int next_client(int listener, struct client *client)
 {
-    struct addrinfo hints = {0};
-    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the address is */
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    struct addrinfo *found;
-    int error = getaddrinfo(address, port, &hints, &found);
-    if (error != 0) {
-        fprintf(stderr, "server: cannot resolve address %s port %s: %s\n", address, port,
-                gai_strerror(error));
-        return -1;
-    }
-    int listener = -1;
-    const char *failed_call = "socket";
-    int failure = 0;
-    for (struct addrinfo *candidate = found; candidate != NULL && listener == -1;
-         candidate = candidate->ai_next) {
-        listener = socket(candidate->ai_family, candidate->ai_socktype, candidate->ai_protocol);
-        if (listener == -1) {
-            failed_call = "socket";
-            failure = errno;
+    while (wait_for_room(max_children)) {
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(listener, &readable);
+        if (pselect(listener + 1, &readable, NULL, NULL, NULL, &waiting_mask) == -1 &&
+            errno != EINTR) {
+            perror("server: pselect");
+            failed = 1;
+            break;
+        }
+        /* [1] EINTR: a handler ran (a child ended, or a stop came). Unless it was a stop, try
+         * accept() all the same: a client may be waiting, and if none is, it says EAGAIN. */
+        if (must_stop())
+            break;
+        struct sockaddr_storage address;
+        socklen_t length = sizeof address;
+        client->connection = accept(listener, (struct sockaddr *)&address, &length);
+        /* The connection is made blocking: on BSD and macOS, accept() passes on the listening
+         * socket's O_NONBLOCK, and the child's read() would fail at once with EAGAIN. */
+        if (client->connection != -1 && set_nonblocking(client->connection, 0) == -1) {
+            perror("server: fcntl");
+            close(client->connection);
             continue;
         }
-        /* SO_REUSEADDR: a restarted server may bind the port at once, even while connections
-         * of the previous one still linger in TIME_WAIT. */
-        int on = 1;
-        if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
-            failed_call = "setsockopt";
-        else if (bind(listener, candidate->ai_addr, candidate->ai_addrlen) == -1)
-            failed_call = "bind";
-        else if (listen(listener, LISTEN_BACKLOG) == -1)
-            failed_call = "listen";
+        if (client->connection != -1) {
+            if (!quiet) /* the address as text is for the log only: it costs the parent */
+                describe((struct sockaddr *)&address, length, client->ip, client->port);
+            return 1;
+        }
+        int error = errno;
+        if (error == EAGAIN || error == EWOULDBLOCK || error == ECONNABORTED)
+            continue; /* the client gave up before it was accepted: nothing to report */
+        fprintf(stderr, "server: accept: %s\n", strerror(error));
+        if (is_connection_error(error))
+            continue;
+        /* Out of descriptors or memory for now: a child that ends frees some. */
+        if ((error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) &&
+            children.count > 0)
+            wait_for_room(children.count);
         else
-            break;
-        failure = errno;
-        close(listener);
-        listener = -1;
+            failed = 1;
     }
-    freeaddrinfo(found);
-    if (listener == -1)
-        fprintf(stderr, "server: cannot listen on address %s port %s: %s: %s\n", address, port,
-                failed_call, strerror(failure));
-    return listener;
+    return 0;
 }
 
-/* Forks a child to serve the connection; the parent keeps only the child's pid. */
-static void serve(int listener, int connection, const struct sockaddr_storage *peer,
-                  socklen_t peer_length, const sigset_t *original_mask)
-{
-    char ip[HOST_TEXT_SIZE], port[PORT_TEXT_SIZE];
-    describe_address(peer, peer_length, ip, port);
+/* ---- Stopping ---- */
 
-    /* Until the child is in child_pids, SIGCHLD must wait: a child that ended at once would
-     * otherwise be reaped before it is counted, and counted after, for ever. */
-    mask_signal(SIG_BLOCK, SIGCHLD);
-    fflush(stdout); /* nothing may wait in the buffer, or parent and child would both print it */
-    pid_t child = fork();
-    if (child == -1) {
-        /* Out of processes (EAGAIN) or memory: turn this one client away, serve the others. */
-        fprintf(stderr, "server: fork for IP %s, Port %s: %s; connection closed\n", ip, port,
-                strerror(errno));
-        close(connection);
-        mask_signal(SIG_UNBLOCK, SIGCHLD);
-        return;
-    }
-    if (child == 0) {
-        /* The child serves this one client: accepting is the parent's job, so it closes its
-         * copy of the listening socket. It takes back the default signal actions and mask. */
-        close(listener);
-        signal(SIGCHLD, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        sigprocmask(SIG_SETMASK, original_mask, NULL);
-        int status = echo(connection, ip, port);
-        close(connection);
-        exit(status);
-    }
-    /* The parent closes its copy of the connection at once. A connection ends when its last
-     * descriptor is closed: were the parent to keep one, the client would never see the end
-     * of its echo when the child closes, and the parent would run out of descriptors. */
-    close(connection);
-    child_pids[live_children] = child;
-    live_children++;
-    if (!quiet)
-        printf("New client: IP %s, Port %s, child %ld\n", ip, port, (long)child);
-    mask_signal(SIG_UNBLOCK, SIGCHLD); /* only now: its "Child ... exited" line comes after */
-}
-
-/* While max_children (or more) run, waits until one ends or a stop is asked for. sigsuspend()
- * unblocks SIGCHLD and waits in one step: a child that ends just before cannot be missed. */
-static void wait_for_free_slot(long max_children, const sigset_t *original_mask)
+/* Closes the listening socket, ends the children still serving with SIGTERM, reaps them all,
+ * and returns the exit status: 0 after SIGINT or SIGTERM, 1 after an error.
+ *
+ * Ctrl+C in the server's terminal sends SIGINT to the whole foreground process group: to the
+ * server and to every child at once. The children, with SIGINT's default action, die of it
+ * ("killed by signal 2") before the server's SIGTERM can reach them. `kill -TERM <pid>` reaches
+ * the server alone, and it ends its children itself ("killed by signal 15").
+ *
+ * When its log cannot be written (its reader has gone, its disk is full), the server stops the
+ * same way and says so on stderr. It could serve on without a log, but then no one would see
+ * it; and the Unix way is for a program whose reader has gone to end (SIGPIPE's default would
+ * have ended it, but silently, and leaving its children behind). */
+static int stop(int listener)
 {
-    if (live_children < max_children)
-        return; /* the usual case: room for one more */
-    mask_signal(SIG_BLOCK, SIGCHLD);
-    while (live_children >= max_children && !stop_requested)
-        sigsuspend(original_mask);
-    mask_signal(SIG_UNBLOCK, SIGCHLD);
-}
-
-/* Waits until a client is waiting to be accepted (1) or a signal came (0); -1 on error.
- * SIGINT and SIGTERM are blocked except inside pselect(), which unblocks them and waits in
- * one step: a stop asked for a moment before the call is not lost, it ends the wait at once. */
-static int wait_for_client(int listener, const sigset_t *original_mask)
-{
-    fd_set readable;
-    FD_ZERO(&readable);
-    FD_SET(listener, &readable);
-    if (pselect(listener + 1, &readable, NULL, NULL, NULL, original_mask) == -1)
-        return errno == EINTR ? 0 : -1;
-    return 1;
-}
-
-/* Ends the children still serving clients, and reaps them all. */
-static void stop_children(void)
-{
-    mask_signal(SIG_BLOCK, SIGCHLD); /* from here on, the loop below does the reaping */
-    for (int i = 0; i < live_children; i++)
-        kill(child_pids[i], SIGTERM);
+    close(listener);         /* no new client from now on; the port is free once the children end */
+    mask_sigchld(SIG_BLOCK); /* from here on, the loop below reaps, not the handler */
+    int count = children.count;
+    log_line("Stopping: ending %d %s\n", count, count == 1 ? "child" : "children");
+    for (int i = 0; i < count; i++)
+        kill(children.pids[i], SIGTERM);
     int status;
     pid_t child;
-    while ((child = waitpid(-1, &status, 0)) != -1 || errno == EINTR) {
-        if (child == -1)
-            continue;
-        if (WIFEXITED(status))
-            printf("Child %ld exited with status %d\n", (long)child, WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-            printf("Child %ld killed by signal %d\n", (long)child, WTERMSIG(status));
-    }
-    live_children = 0;
+    while ((child = waitpid(-1, &status, 0)) > 0)
+        log_end_of_child(child, status);
+    if (log_failed)
+        fputs("server: cannot write to standard output\n", stderr);
+    return stop_signal != 0 && !log_failed && !failed ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-static void usage(const char *program)
+/* ---- Starting: options, signals, the listening socket ---- */
+
+enum { EXIT_USAGE = 2, LISTEN_BACKLOG = 128, PORT_MAX = 65535 };
+static const char default_port[] = "8080";
+/* Loopback: only programs on this machine can connect. Serving the network is a choice to make
+ * on purpose (0.0.0.0 or ::), not a default: an echo server is a toy, not a service. */
+static const char default_address[] = "127.0.0.1";
+
+static void usage(const char *program, const char *problem, const char *argument)
 {
+    if (problem != NULL)
+        fprintf(stderr, "server: %s: %s\n", problem, argument);
     fprintf(stderr, "usage: %s [-q] [-c MAX_CHILDREN] [PORT [ADDRESS]]\n", program);
     exit(EXIT_USAGE);
 }
@@ -382,124 +476,55 @@ static long parse_number(const char *text, long low, long high)
     return value;
 }
 
-/* Writing can fail too (a full disk, say), and printf() does not stop the program for it:
- * every process checks its output as it exits (registered with atexit, inherited by fork). */
-static void check_output(void)
+/* Reads the options, sets up the signals, opens the listening socket and logs the ready line.
+ * Returns the listening socket; exits if the server cannot start. */
+static int start(int argc, char *argv[])
 {
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        fputs("server: cannot write to standard output\n", stderr);
-        _exit(EXIT_FAILURE); /* not exit(): it must not be called again from an exit handler */
-    }
-}
-
-int main(int argc, char *argv[])
-{
-    long max_children = DEFAULT_MAX_CHILDREN;
     int option;
     while ((option = getopt(argc, argv, "qc:")) != -1) {
         if (option == 'q')
             quiet = 1;
-        else if (option == 'c' && (max_children = parse_number(optarg, 1, MAX_CHILDREN_LIMIT)) > 0)
-            continue;
-        else
-            usage(argv[0]);
+        else if (option != 'c')
+            usage(argv[0], NULL, NULL); /* getopt() has said what was wrong */
+        else if ((max_children = parse_number(optarg, 1, MAX_CHILDREN_LIMIT)) == -1)
+            usage(argv[0], "-c: not a number from 1 to 65536", optarg);
     }
     if (argc - optind > 2)
-        usage(argv[0]);
+        usage(argv[0], "one argument too many", argv[optind + 2]);
     const char *port = optind < argc ? argv[optind] : default_port;
     const char *address = optind + 1 < argc ? argv[optind + 1] : default_address;
     if (parse_number(port, 0, PORT_MAX) == -1)
-        usage(argv[0]);
+        usage(argv[0], "PORT: not a number from 0 to 65535", port);
+    set_up_signals();
 
-    setvbuf(stdout, NULL, _IOLBF, 0); /* one write per log line, into a pipe or a file too */
-    if (atexit(check_output) != 0) {
-        fputs("server: atexit failed\n", stderr);
-        return EXIT_FAILURE;
+    struct addrinfo hints = {0}, *found;
+    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the address is */
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int error = getaddrinfo(address, port, &hints, &found);
+    if (error != 0) {
+        fprintf(stderr, "server: cannot resolve address %s port %s: %s\n", address, port,
+                gai_strerror(error));
+        exit(EXIT_FAILURE);
     }
-    child_pids = calloc((size_t)max_children, sizeof *child_pids);
-    if (child_pids == NULL) {
-        perror("server: calloc");
-        return EXIT_FAILURE;
-    }
-
-    /* SIGINT and SIGTERM are let in only while the server waits (see wait_for_client). */
-    sigset_t stop_signals, original_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &stop_signals, &original_mask) == -1) {
-        perror("server: sigprocmask");
-        return EXIT_FAILURE;
-    }
-    /* SA_RESTART: calls the SIGCHLD handler interrupts (accept, write) start again instead of
-     * failing with EINTR. Not all calls can be restarted (pselect, sigsuspend), so EINTR is
-     * still handled everywhere. SA_NOCLDSTOP: no SIGCHLD for a child merely stopped. */
-    if (install_handler(SIGCHLD, on_child_exit, SA_RESTART | SA_NOCLDSTOP) == -1 ||
-        install_handler(SIGINT, on_stop, 0) == -1 || install_handler(SIGTERM, on_stop, 0) == -1) {
-        perror("server: sigaction");
-        return EXIT_FAILURE;
-    }
-
-    int listener = open_listener(address, port);
-    if (listener == -1)
-        return EXIT_FAILURE;
-    /* Non-blocking, so that accept() says EAGAIN instead of waiting if the client that
-     * pselect() announced has given up in the meantime. */
-    int flags = fcntl(listener, F_GETFL);
-    if (flags == -1 || fcntl(listener, F_SETFL, flags | O_NONBLOCK) == -1) {
-        perror("server: fcntl");
-        return EXIT_FAILURE;
-    }
+    /* SO_REUSEADDR: a restarted server can bind the port at once, even while connections of
+     * the previous one linger in TIME_WAIT. Non-blocking: accept() says EAGAIN instead of
+     * waiting if the client that pselect() announced has given up meanwhile. */
+    int on = 1;
+    int listener = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
     struct sockaddr_storage bound;
-    socklen_t bound_length = sizeof bound;
-    if (getsockname(listener, (struct sockaddr *)&bound, &bound_length) == -1) {
-        perror("server: getsockname");
-        return EXIT_FAILURE;
+    socklen_t length = sizeof bound;
+    char ip[HOST_TEXT_SIZE], bound_port[PORT_TEXT_SIZE];
+    if (listener == -1 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+        bind(listener, found->ai_addr, found->ai_addrlen) == -1 ||
+        listen(listener, LISTEN_BACKLOG) == -1 || set_nonblocking(listener, 1) == -1 ||
+        getsockname(listener, (struct sockaddr *)&bound, &length) == -1) {
+        fprintf(stderr, "server: cannot listen on address %s port %s: %s\n", address, port,
+                strerror(errno));
+        exit(EXIT_FAILURE);
     }
-    char bound_ip[HOST_TEXT_SIZE], bound_port[PORT_TEXT_SIZE];
-    describe_address(&bound, bound_length, bound_ip, bound_port);
-    printf("Waiting for connections on %s port %s\n", bound_ip, bound_port);
-
-    int exit_status = EXIT_SUCCESS;
-    while (!stop_requested) {
-        wait_for_free_slot(max_children, &original_mask);
-        if (stop_requested)
-            break;
-        int ready = wait_for_client(listener, &original_mask);
-        if (ready == -1) {
-            perror("server: pselect");
-            exit_status = EXIT_FAILURE;
-            break;
-        }
-        if (ready == 0)
-            continue; /* a signal came: a child ended, or a stop was asked for */
-
-        struct sockaddr_storage peer;
-        socklen_t peer_length = sizeof peer;
-        int connection = accept(listener, (struct sockaddr *)&peer, &peer_length);
-        if (connection == -1) {
-            /* Not errors: a signal came, or the client gave up before we accepted it. */
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
-                continue;
-            int failure = errno;
-            perror("server: accept");
-            /* Out of descriptors or memory for now: wait for a child to end and free some. */
-            if ((failure == EMFILE || failure == ENFILE || failure == ENOBUFS ||
-                 failure == ENOMEM) &&
-                live_children > 0) {
-                wait_for_free_slot(live_children, &original_mask);
-                continue;
-            }
-            exit_status = EXIT_FAILURE;
-            break;
-        }
-        serve(listener, connection, &peer, peer_length, &original_mask);
-    }
-
-    close(listener); /* no new client from now on; the port is free once the children end */
-    if (stop_requested)
-        printf("Stopping: ending %d children\n", (int)live_children);
-    stop_children();
-    free(child_pids);
-    return exit_status;
+    freeaddrinfo(found);
+    describe((struct sockaddr *)&bound, length, ip, bound_port);
+    log_line("Waiting for connections on %s port %s\n", ip, bound_port);
+    return listener;
 }

@@ -4,18 +4,19 @@
 
 # The formats of every line the server may print on stdout; anything else is a cut or
 # garbled line.
-SERVER_LINE_FORMATS='^(Waiting for connections on [0-9a-f.:]+ port [0-9]+|New client: IP [0-9a-f.:]+, Port [0-9]+, child [0-9]+|Recv [0-9]+ bytes from IP [0-9a-f.:]+, Port [0-9]+|Child [0-9]+ exited with status [0-9]+|Child [0-9]+ killed by signal [0-9]+|Stopping: ending [0-9]+ children)$'
+SERVER_LINE_FORMATS='^(Waiting for connections on [0-9a-f.:]+ port [0-9]+|New client: IP [0-9a-f.:]+, Port [0-9]+, child [0-9]+|Recv [0-9]+ bytes from IP [0-9a-f.:]+, Port [0-9]+|Child [0-9]+ exited with status [0-9]+|Child [0-9]+ killed by signal [0-9]+|Stopping: ending [0-9]+ child(ren)?)$'
 
 # start_server LOG ARG...: starts ./server ARG... with its stdout on a pipe copied into LOG
 # and its stderr in LOG.err, and waits for its ready line. Sets SERVER_PID and SERVER_PORT.
-# SERVER_ENV (an array of NAME=VALUE) adds to the server's environment.
-SERVER_ENV=()
+# SERVER_ENV (an array of NAME=VALUE) adds to the server's environment; SERVER_LAUNCHER (a
+# command, such as setsid) runs the server, in the same process.
+SERVER_ENV=() SERVER_LAUNCHER=()
 start_server() {
     local log=$1
     shift
     local fifo="$TMP/server-fifo.$RANDOM$RANDOM"
     mkfifo "$fifo" || return 1
-    env "${SERVER_ENV[@]}" ./server "$@" >"$fifo" 2>"$log.err" &
+    "${SERVER_LAUNCHER[@]}" env "${SERVER_ENV[@]}" ./server "$@" >"$fifo" 2>"$log.err" &
     SERVER_PID=$!
     # cat copies the log as it comes, so the server never waits on a full pipe.
     cat <"$fifo" >"$log" &
@@ -79,12 +80,17 @@ check_log_order() {
 
 # has_no_children PID: succeeds when PID has no child at all, zombie or not.
 has_no_children() {
-    [ -z "$(children_of "$1")" ]
+    read_children "$1"
+    [ ${#CHILD_PIDS[@]} -eq 0 ]
 }
 
 # zombie_children PID: the children of PID in state Z.
 zombie_children() {
-    children_of "$1" | awk '$2 ~ /^Z/ { print $1 }'
+    local i
+    read_children "$1"
+    for i in "${!CHILD_PIDS[@]}"; do
+        [ "${CHILD_STATES[i]}" != Z ] || echo "${CHILD_PIDS[i]}"
+    done
 }
 
 # loadgen_clean STATUS OUTPUT [OK]: loadgen exited 0 and reported no error (and OK successes,
