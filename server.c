@@ -311,8 +311,8 @@ static int set_nonblocking(int fd, int on)
  * stays ignored. */
 static void set_up_child(void)
 {
-    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGINT, SIG_DFL) == SIG_ERR ||
-        signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+    if (set_action(SIGCHLD, SIG_DFL, 0) == -1 || set_action(SIGINT, SIG_DFL, 0) == -1 ||
+        set_action(SIGTERM, SIG_DFL, 0) == -1 ||
         sigprocmask(SIG_SETMASK, &waiting_mask, NULL) == -1) {
         fprintf(stderr, "server: child %ld: resetting signals: %s\n", (long)getpid(),
                 strerror(errno));
