@@ -462,12 +462,6 @@ read_proc_stat() {
     PROC_PARENT=${fields%% *}
 }
 
-# proc_parent PID: the parent pid of a process, empty if it is gone.
-proc_parent() {
-    read_proc_stat "$1"
-    echo "$PROC_PARENT"
-}
-
 # read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
 # their states, in the same order; CHILD_ZOMBIES counts the zombies.
 read_children() {
@@ -669,30 +663,4 @@ finish_stamped() {
     local last
     last=$(tail -n 1 "$TMP/$name.out")
     PROGRAM_END_MS[$name]=${last%% *}
-}
-
-# ---- Old names, kept while tests move to the functions above ----
-
-run_stamped() {
-    local out=$1 name
-    shift
-    name=$(basename "$out")
-    spawn_stamped "$name" "$@"
-    RUN_PID=$SPAWNED_PID RUN_START_MS=$((PROGRAM_START_US[$name] / 1000)) RUN_NAME=$name
-    ln -sf "$TMP/$name.out" "$out"
-    [ "$out.err" = "$TMP/$name.err" ] || ln -sf "$TMP/$name.err" "$out.err"
-}
-wait_stamped() {
-    finish_stamped "$RUN_NAME"
-    RUN_STATUS=${PROGRAM_STATUS[$RUN_NAME]}
-    RUN_MS=$(($(now_ms) - RUN_START_MS))
-}
-sleep_until_ms() {
-    pause_ms $(($1 - ($(now_ms) - RUN_START_MS)))
-}
-wait_for_line() {
-    wait_for_lines "$1" "$2" 1 "$3"
-}
-wait_for_count() {
-    wait_for_lines "$1" "^[0-9]+ .*${2#^}" "$3" "$4"
 }
