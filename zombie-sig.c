@@ -61,8 +61,8 @@ static void on_child_exit(int signal_number)
     /* One SIGCHLD may stand for several children: reap until none is left finished.
      * WNOHANG returns 0 at once when the other children are still running. */
     while ((child = waitpid(-1, &status, WNOHANG)) > 0) {
-        char line[sizeof "Child 9223372036854775807 exited with status 255\n"]; /* the longest */
-        write_text(line, format_child_line(line, child, status)); /* not printf: see below */
+        char line[sizeof "Child -2147483648 exited with status 255\n"]; /* the longest */
+        write_text(line, format_child_line(line, child, status));       /* not printf: see below */
         reaped_count++;
     }
     errno = saved_errno;
@@ -117,37 +117,31 @@ static void sleep_whole(time_t seconds)
 }
 
 /* The handler may not call printf() (not async-signal-safe: main may be inside printf when
- * the signal comes), so it builds its line with these helpers and sends it with one write():
- * the line comes out whole, never cut into one of main's lines. */
-static char *append_text(char *end, const char *text)
+ * the signal comes), so it spells its numbers out by hand, with append() (the same in
+ * server.c), and sends the line with one write(): it comes out whole, never cut into one of
+ * main's lines. */
+static char *append(char *end, const char *text, int number)
 {
+    char digits[sizeof "-2147483648"], *first = digits + sizeof digits;
     while (*text != '\0')
         *end++ = *text++;
-    return end;
-}
-
-static char *append_number(char *end, long number) /* number >= 0 */
-{
-    char digits[sizeof "9223372036854775807"]; /* the most a long holds, written backwards */
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + number % 10);
-        number /= 10;
-    } while (number > 0);
-    while (count > 0)
-        *end++ = digits[--count];
+    do
+        *--first = (char)('0' + number % 10); /* pids, statuses, signals: never negative */
+    while ((number /= 10) > 0);
+    while (first < digits + sizeof digits)
+        *end++ = *first++;
     return end;
 }
 
 /* "Child <pid> exited with status <n>\n", as report_child() prints in the other programs. */
 static size_t format_child_line(char *line, pid_t child, int status)
 {
-    char *end = append_number(append_text(line, "Child "), (long)child);
+    char *end = append(line, "Child ", (int)child);
     if (WIFEXITED(status))
-        end = append_number(append_text(end, " exited with status "), WEXITSTATUS(status));
+        end = append(end, " exited with status ", WEXITSTATUS(status));
     else
-        end = append_number(append_text(end, " killed by signal "), WTERMSIG(status));
-    end = append_text(end, "\n");
+        end = append(end, " killed by signal ", WTERMSIG(status));
+    *end++ = '\n';
     return (size_t)(end - line);
 }
 
