@@ -61,8 +61,9 @@ static void on_child_exit(int signal_number)
     /* One SIGCHLD may stand for several children: reap until none is left finished.
      * WNOHANG returns 0 at once when the other children are still running. */
     while ((child = waitpid(-1, &status, WNOHANG)) > 0) {
-        char line[sizeof "Child -2147483648 exited with status 255\n"]; /* the longest */
-        write_text(line, format_child_line(line, child, status));       /* not printf: see below */
+        /* Not printf(): see format_child_line(). The buffer fits the longest line. */
+        char line[sizeof "Child -2147483648 exited with status 255\n"];
+        write_text(line, format_child_line(line, child, status));
         reaped_count++;
     }
     errno = saved_errno;
