@@ -21,7 +21,7 @@ TEST_LIBRARIES := tests/failfork.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test bench format format-check clean FORCE
+.PHONY: all test-tools test bench format format-check clean demo demo-zombie FORCE
 
 all: $(PROGRAMS)
 
@@ -50,6 +50,14 @@ test: all test-tools
 
 bench: server test-tools
 	tests/bench
+
+# The terminals a lesson asks for, opened ready-made in tmux (tools/demo says how it works):
+# the server with three clients and ps, or ./zombie beside ps.
+demo: server client
+	tools/demo server
+
+demo-zombie: zombie
+	tools/demo zombie
 
 SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c) $(TEST_LIBRARIES:.so=.c)
 
