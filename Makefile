@@ -5,6 +5,8 @@
 #   make test       build everything and run the test suite (tests/run, with prove)
 #   make test-stress the same beside two busy loops, as on a machine busy with other work
 #   make bench      measure the echo server beside a minimal forking server (tests/bench)
+#   make demo       the server, three clients and ps, ready-made in tmux (tools/demo)
+#   make demo-zombie ./zombie beside ps, in tmux
 #   make format     reformat the sources with clang-format (format-check: only check)
 #   make clean      remove what the build made
 #
@@ -22,7 +24,7 @@ TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test test-stress bench format format-check clean FORCE
+.PHONY: all test-tools test test-stress bench format format-check clean demo demo-zombie FORCE
 
 all: $(PROGRAMS)
 
@@ -55,6 +57,14 @@ test-stress: all test-tools
 
 bench: server test-tools
 	tests/bench
+
+# The terminals a lesson asks for, opened ready-made in tmux (tools/demo says how it works):
+# the server with three clients and ps, or ./zombie beside ps.
+demo: server client
+	tools/demo server
+
+demo-zombie: zombie
+	tools/demo zombie
 
 SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c) $(TEST_LIBRARIES:.so=.c)
 
