@@ -112,8 +112,13 @@ static void echo_input(int connection, int at_terminal)
             if (n == 0 || (at_terminal && is_quit_command(input, end))) {
                 /* Half-close: the server reads end of file and finishes the echo, while
                  * this side can still read what it sends back. */
-                if (shutdown(connection, SHUT_WR) == -1)
-                    fail("shutdown");
+                if (shutdown(connection, SHUT_WR) == -1) {
+                    if (errno != ENOTCONN)
+                        fail("shutdown");
+                    /* The server reset the connection since select() looked at it. */
+                    fputs("client: the server closed the connection\n", stderr);
+                    exit(EXIT_FAILURE);
+                }
                 fputs("Output closed\n", stderr);
                 input_ended = 1;
                 end = 0;
