@@ -151,6 +151,13 @@ own_processes() {
     [ ${#OWN_PIDS[@]} -gt 0 ]
 }
 
+# at_exit FUNCTION: runs FUNCTION at exit, before the clean-up below: for what a test starts
+# outside its own process group (a server in a session of its own, a tmux server).
+EXIT_HOOKS=()
+at_exit() {
+    EXIT_HOOKS+=("$1")
+}
+
 # Ends every process of this test's group but the test itself, politely first.
 end_own_processes() {
     own_processes || return 0
@@ -164,9 +171,12 @@ end_own_processes() {
 }
 
 finish() {
-    local status=$?
+    local status=$? hook
     trap - EXIT
     IN_SCENARIO=0
+    for hook in "${EXIT_HOOKS[@]}"; do
+        "$hook"
+    done
     end_own_processes
     rm -rf "$TMP"
     if [ "$CHECKS" -eq 0 ]; then
