@@ -79,24 +79,16 @@ check() {
     fi
 }
 
-# Counts the "ok"/"not ok" lines as they are printed, from the TAP itself.
-count_results() {
-    local line
-    for line in "$@"; do
-        case $line in
-        "ok - "*) CHECKS=$((CHECKS + 1)) ;;
-        "not ok - "*) CHECKS=$((CHECKS + 1)) FAILURES=$((FAILURES + 1)) ;;
-        esac
-    done
-}
-
 # Every result goes through emit, which prints it (or keeps it while a scenario runs) and
 # counts it as it is printed.
 emit() {
     if [ "$IN_SCENARIO" -eq 1 ]; then
         SCENARIO_LINES+=("$1")
     else
-        count_results "$1"
+        case $1 in
+        "ok - "*) CHECKS=$((CHECKS + 1)) ;;
+        "not ok - "*) CHECKS=$((CHECKS + 1)) FAILURES=$((FAILURES + 1)) ;;
+        esac
         printf '%s\n' "$1"
     fi
 }
