@@ -218,18 +218,25 @@ declare -A PROGRAM_PID PROGRAM_FD PROGRAM_START_US PROGRAM_PARTIAL PROGRAM_ENDED
 # milliseconds since the program was started. Sets SPAWNED_PID.
 spawn() {
     local name=$1 fd
+    launch_on_fifo "$@" || return 1
+    : >"$TMP/$name.out"
+    exec {fd}<"$TMP/$name.fifo"
+    PROGRAM_FD[$name]=$fd
+    PROGRAM_PARTIAL[$name]=
+    PROGRAM_ENDED[$name]=0
+}
+
+# launch_on_fifo NAME COMMAND [ARG...]: starts COMMAND in the background, its stdout on the
+# fifo $TMP/NAME.fifo and its stderr in $TMP/NAME.err; records its pid and start time.
+launch_on_fifo() {
+    local name=$1
     shift
     local fifo="$TMP/$name.fifo"
     rm -f "$fifo" && mkfifo "$fifo" || return 1
-    : >"$TMP/$name.out"
     PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
     "$@" >"$fifo" 2>"$TMP/$name.err" &
     PROGRAM_PID[$name]=$!
     SPAWNED_PID=$!
-    exec {fd}<"$fifo"
-    PROGRAM_FD[$name]=$fd
-    PROGRAM_PARTIAL[$name]=
-    PROGRAM_ENDED[$name]=0
 }
 
 # ms_since NAME: sets SINCE_MS to the milliseconds since NAME was started.
@@ -626,14 +633,8 @@ finish_to_file() {
 # collects it.
 spawn_stamped() {
     local name=$1
-    shift
-    local fifo="$TMP/$name.fifo"
-    rm -f "$fifo" && mkfifo "$fifo" || return 1
-    PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
-    "$@" >"$fifo" 2>"$TMP/$name.err" &
-    PROGRAM_PID[$name]=$!
-    SPAWNED_PID=$!
-    stamp_lines "${PROGRAM_START_US[$name]}" <"$fifo" >"$TMP/$name.out" &
+    launch_on_fifo "$@" || return 1
+    stamp_lines "${PROGRAM_START_US[$name]}" <"$TMP/$name.fifo" >"$TMP/$name.out" &
     STAMPER_PID[$name]=$!
     PROGRAM_ENDED[$name]=1 # nothing for read_line to read
 }
