@@ -52,7 +52,7 @@ static int quiet = 0; /* -q: no log line per connection or per read */
 /* The machinery, after the lesson: the log, the children's list, signals, the wait, the stop. */
 static int start(int argc, char *argv[]);
 static int next_client(int listener, struct client *client);
-static void set_up_child(void);
+static void set_up_child(int connection);
 static void mask_sigchld(int how);
 static void count_child(pid_t child, const struct client *client);
 static void forget_child(pid_t child);
@@ -112,7 +112,7 @@ int main(int argc, char *argv[])
             /* The child serves this one client. Accepting is the parent's job, so it closes
              * its copy of the listening socket; _exit() leaves the parent's clean-ups alone. */
             close(listener);
-            set_up_child();
+            set_up_child(client.connection);
             _exit(echo(&client));
         }
         /* The parent closes its copy of the connection at once. A connection ends when its
@@ -308,14 +308,16 @@ static int set_nonblocking(int fd, int on)
 
 /* A new child takes back the default actions of the signals the server catches, and an empty
  * mask, so that Ctrl+C and the stop's SIGTERM end it whatever the server inherited; SIGPIPE
- * stays ignored. */
-static void set_up_child(void)
+ * stays ignored. And it makes its connection blocking: on BSD and macOS, accept() passes on the
+ * listening socket's O_NONBLOCK, and read() would fail at once with EAGAIN. (The child does
+ * this, not the parent: the parent accepts one client at a time, the children run beside it.) */
+static void set_up_child(int connection)
 {
     if (set_action(SIGCHLD, SIG_DFL, 0) == -1 || set_action(SIGINT, SIG_DFL, 0) == -1 ||
         set_action(SIGTERM, SIG_DFL, 0) == -1 ||
-        sigprocmask(SIG_SETMASK, &waiting_mask, NULL) == -1) {
-        fprintf(stderr, "server: child %ld: resetting signals: %s\n", (long)getpid(),
-                strerror(errno));
+        sigprocmask(SIG_SETMASK, &waiting_mask, NULL) == -1 ||
+        set_nonblocking(connection, 0) == -1) {
+        fprintf(stderr, "server: child %ld: setting up: %s\n", (long)getpid(), strerror(errno));
         _exit(EXIT_FAILURE);
     }
 }
@@ -390,13 +392,6 @@ static int next_client(int listener, struct client *client)
         struct sockaddr_storage address;
         socklen_t length = sizeof address;
         client->connection = accept(listener, (struct sockaddr *)&address, &length);
-        /* The connection is made blocking: on BSD and macOS, accept() passes on the listening
-         * socket's O_NONBLOCK, and the child's read() would fail at once with EAGAIN. */
-        if (client->connection != -1 && set_nonblocking(client->connection, 0) == -1) {
-            perror("server: fcntl");
-            close(client->connection);
-            continue;
-        }
         if (client->connection != -1) {
             if (!quiet) /* the address as text is for the log only: it costs the parent */
                 describe((struct sockaddr *)&address, length, client->ip, client->port);
