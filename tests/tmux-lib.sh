@@ -128,6 +128,10 @@ wait_for_pane() {
 
 # show_pane PANE: what the pane shows now, as detail for a failed check.
 show_pane() {
+    if [ -z "$1" ]; then
+        diag "(no such pane)"
+        return
+    fi
     capture "$1"
     local line
     diag "the screen of $1:"
