@@ -9,7 +9,7 @@
  *         ./server [-q] [-c MAX] [PORT [ADDRESS]]      PORT 0 takes any free port
  * Watch:  a "New client" line per client, "Recv" per read, "Child ... exited" when a client
  *         leaves; `ps -o pid,ppid,stat,args -C server` shows one child per connected client,
- *         never one in state Z. Ctrl+C stops the server and its children (see stop()).
+ *         none left in state Z. Ctrl+C stops the server and its children (see stop()).
  *
  * The server this one replaces had three faults, each avoided where [1], [2], [3] mark it:
  *   [1] "Accept: Interrupted system call" whenever a client left: SIGCHLD interrupted the

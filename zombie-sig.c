@@ -10,8 +10,8 @@
  *
  * Run:    make zombie-sig && ./zombie-sig
  * Watch:  three "Child <pid> exited with status <n>" lines around the 2-second mark, in any
- *         order: the children race to exit. In another terminal, `ps au` at any moment: never
- *         a ./zombie-sig process in state Z.
+ *         order: the children race to exit. In another terminal, `ps au`: no ./zombie-sig
+ *         process stays in state Z (a child is one only from its end to the handler's waitpid).
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
