@@ -45,7 +45,8 @@ $(TEST_TOOLS): %: %.c .build-flags
 	$(COMPILE) -pthread -o $@ $< $(LDLIBS)
 
 # A library the tests preload into a program to make fork() and accept() misbehave, as they
-# can under load or on other systems (LD_PRELOAD: Linux, glibc or musl).
+# can under load or on other systems, or to hold fork() and pselect() up (LD_PRELOAD: Linux,
+# glibc or musl).
 $(TEST_LIBRARIES): %.so: %.c .build-flags
 	$(COMPILE) -fPIC -shared -o $@ $< $(LDLIBS) -ldl
 

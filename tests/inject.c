@@ -1,6 +1,7 @@
 /*
  * inject: a test tool, not a lesson. Loaded into a program with LD_PRELOAD, it makes fork()
- * and accept() behave as they can under load or on other systems, as the environment asks:
+ * and accept() behave as they can under load or on other systems, and holds fork() and
+ * pselect() up to make a race window wide, as the environment asks:
  *
  *   INJECT_FORK_FAIL_EVERY=N    every Nth fork() fails with EAGAIN, as at the process limit
  *   INJECT_ACCEPT_NONBLOCK=1    every connection accept() returns has O_NONBLOCK set if the
@@ -8,6 +9,13 @@
  *   INJECT_ACCEPT_FAIL=N        the Nth connection accept() takes is closed at once, and
  *                               accept() fails with EPROTO instead, as for a connection that
  *                               broke while it was being accepted
+ *   INJECT_FORK_PAUSE_MS=N      fork() waits N ms in the parent before it returns (when it
+ *                               succeeds): a child that ends at once ends meanwhile
+ *   INJECT_PSELECT_PAUSE_MS=N   pselect() waits N ms before the real one, under the caller's
+ *                               signal mask, not pselect()'s: a signal sent meanwhile comes
+ *                               just before the wait
+ *
+ * A pause lasts its whole length, even if a signal handler runs during it.
  *
  *     LD_PRELOAD=tests/inject.so INJECT_FORK_FAIL_EVERY=2 ./server 0
  *
@@ -21,8 +29,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/select.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A whole number from the environment, 0 if it is not set. */
@@ -38,6 +49,20 @@ static void *real(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* Waits the number of milliseconds the setting NAME asks for, if any. nanosleep() returns early
+ * with EINTR when a handler runs; it then says how long was left, and the wait goes on. */
+static void pause_for(const char *name)
+{
+    long milliseconds = setting(name);
+    if (milliseconds <= 0)
+        return;
+    int saved_errno = errno;
+    struct timespec left = {milliseconds / 1000, milliseconds % 1000 * 1000000L};
+    while (nanosleep(&left, &left) == -1 && errno == EINTR)
+        continue;
+    errno = saved_errno;
+}
+
 pid_t fork(void)
 {
     static long calls = 0;
@@ -48,7 +73,24 @@ pid_t fork(void)
         errno = EAGAIN;
         return -1;
     }
-    return real_fork();
+    pid_t child = real_fork();
+    if (child > 0)
+        pause_for("INJECT_FORK_PAUSE_MS");
+    return child;
+}
+
+int pselect(int count, fd_set *readable, fd_set *writable, fd_set *exceptional,
+            const struct timespec *timeout, const sigset_t *mask)
+{
+    int (*real_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                        const sigset_t *);
+    *(void **)&real_pselect = real("pselect");
+    if (real_pselect == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pause_for("INJECT_PSELECT_PAUSE_MS");
+    return real_pselect(count, readable, writable, exceptional, timeout, mask);
 }
 
 int accept(int listener, void *address, void *length)
