@@ -149,8 +149,7 @@ static int log_line(const char *format, ...)
 }
 
 /* Writes all the bytes, going on after a partial write. Returns 0, or -1. (No EINTR here: the
- * parent's SIGCHLD handler has SA_RESTART, its other signals are blocked, and a child catches
- * none.) */
+ * parent's handlers all have SA_RESTART, and a child catches no signal.) */
 static int write_all(int fd, const char *bytes, size_t length)
 {
     while (length > 0) {
@@ -283,13 +282,14 @@ static void set_up_signals(void)
     sigemptyset(&running_mask);
     sigaddset(&running_mask, SIGINT);
     sigaddset(&running_mask, SIGTERM);
-    /* [1] SA_RESTART: a call the SIGCHLD handler interrupts (a write to the log, say) starts
-     * again instead of failing with EINTR. Calls that wait for signals (pselect, sigsuspend)
-     * are never restarted: there, EINTR means "a handler ran, look again". */
+    /* [1] SA_RESTART: a call a handler interrupts (a write to the log, say) starts again
+     * instead of failing with EINTR. That includes a stop: the SIGCHLD handler runs inside
+     * pselect(), where SIGINT may come while it writes its line. Calls that wait for signals
+     * (pselect, sigsuspend) are never restarted: there, EINTR means "a handler ran". */
     if (sigprocmask(SIG_SETMASK, &running_mask, NULL) == -1 ||
         set_action(SIGCHLD, on_child_exit, SA_RESTART) == -1 ||
-        set_action(SIGINT, on_stop, 0) == -1 || set_action(SIGTERM, on_stop, 0) == -1 ||
-        set_action(SIGPIPE, SIG_IGN, 0) == -1) {
+        set_action(SIGINT, on_stop, SA_RESTART) == -1 ||
+        set_action(SIGTERM, on_stop, SA_RESTART) == -1 || set_action(SIGPIPE, SIG_IGN, 0) == -1) {
         perror("server: sigaction");
         exit(EXIT_FAILURE);
     }

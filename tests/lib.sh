@@ -499,6 +499,27 @@ children_of() {
     done
 }
 
+# no_signal_pending PID: no signal waits to be delivered to PID (SigPnd, ShdPnd in its
+# /proc status); sets PENDING to the masks that are not empty.
+no_signal_pending() {
+    local key value
+    PENDING=
+    while read -r key value; do
+        case $key in
+        SigPnd: | ShdPnd:) [[ $value =~ ^0+$ ]] || PENDING+="$key $value " ;;
+        esac
+    done <"/proc/$1/status"
+    [ -z "$PENDING" ]
+}
+
+# in_call PID NAME: the process sleeps in the kernel function NAME, or one whose name holds it
+# (/proc/PID/wchan: "anon_pipe_write" or "pipe_write" for a write to a full pipe, by kernel).
+in_call() {
+    local function
+    read -r function 2>/dev/null <"/proc/$1/wchan" # no newline at its end: read says 1
+    [[ -n $function && $function == *"$2"* ]]
+}
+
 # wait_for_state PID STATES MS: waits until the process's state is one of the letters in
 # STATES (e.g. "Z", "ST"); fails on time-out or when it is gone.
 wait_for_state() {
