@@ -8,8 +8,9 @@
  * Run:    make server && ./server          then ./client in other terminals
  *         ./server [-q] [-c MAX] [PORT [ADDRESS]]      PORT 0 takes any free port
  * Watch:  a "New client" line per client, "Recv" per read, "Child ... exited" when a client
- *         leaves; `ps -o pid,ppid,stat,args -C server` shows one child per connected client,
- *         none left in state Z. Ctrl+C stops the server and its children (see stop()).
+ *         leaves. In another terminal, `ps -o pid,ppid,stat,args -C server` (Linux; on BSD and
+ *         macOS `ps -ax -o pid,ppid,stat,args | grep server`) shows one child per connected
+ *         client, none left in state Z. Ctrl+C stops the server and its children (see stop()).
  *
  * The server this one replaces had three faults, each avoided where [1], [2], [3] mark it:
  *   [1] "Accept: Interrupted system call" whenever a client left: SIGCHLD interrupted the
@@ -115,11 +116,11 @@ int main(int argc, char *argv[])
             set_up_child(client.connection);
             _exit(echo(&client));
         }
+        count_child(child, &client); /* logs "New client" (or the failed fork) */
         /* The parent closes its copy of the connection at once. A connection ends when its
          * last descriptor is closed: if the parent kept one, the client would never see the
          * end of its echo, and the parent would run out of descriptors. */
         close(client.connection);
-        count_child(child, &client); /* logs "New client" (or the failed fork) */
         mask_sigchld(SIG_UNBLOCK);
     }
     return stop(listener);
@@ -200,8 +201,10 @@ enum { DEFAULT_MAX_CHILDREN = 256, MAX_CHILDREN_LIMIT = 65536 };
 static long max_children = DEFAULT_MAX_CHILDREN; /* -c */
 
 /* The children still running. The SIGCHLD handler removes each one it reaps; main adds each new
- * one with SIGCHLD blocked, so that the two never change the list at the same time. (Static:
- * the kernel gives memory only to the pages of it that are used.) */
+ * one with SIGCHLD blocked, so that the two never change the list at the same time. (C and
+ * POSIX promise a handler only writes to a volatile sig_atomic_t; that main blocks the signal
+ * around every other access is what makes the array safe. Static: the kernel gives memory only
+ * to the pages of it that are used.) */
 static struct {
     volatile sig_atomic_t count;
     pid_t pids[MAX_CHILDREN_LIMIT];

@@ -89,6 +89,8 @@ int main(void)
 
     for (int round = 0; round < ROUNDS; round++) {
         puts("wait..");
+        /* POSIX lets sleep() be built on SIGALRM, and then the handler's alarm() would change
+         * it. On Linux, the BSDs and macOS, sleep() is nanosleep(): the two do not meet. */
         unsigned seconds_left = sleep(SLEEP_SECONDS);
         printf("Woken up with %u of %d s of sleep left\n", seconds_left, SLEEP_SECONDS);
     }

@@ -38,8 +38,10 @@ enum {
 
 static const char program_name[] = "zombie-sig"; /* begins every message on stderr */
 
-/* Only the handler changes this; main reads it at the end. volatile sig_atomic_t is the one
- * type a handler may safely write for main to read. */
+/* Only the handler changes this; main reads it at the end. volatile sig_atomic_t is the type
+ * C and POSIX promise a handler may write for main to read. (The handler's ++ reads it too,
+ * which POSIX.1-2024 allows; it is never cut in two: SIGCHLD is blocked while its handler
+ * runs, so the handler never runs inside itself.) */
 static volatile sig_atomic_t reaped_count = 0;
 
 static size_t format_child_line(char *line, pid_t child, int status);
