@@ -3,10 +3,37 @@
 # Usage (after sourcing lib.sh): check_alarm_and_interrupt ./signal
 
 ALARM_MS=2000 # the program asks for a SIGALRM every 2 s
+SLEEP_SECONDS=100 # and sleeps 100 s, three times
 # How far an interval between two lines may stray from the 2 s asked for: the kernel, the
 # scheduler and the test's reader add a little; a program that waits 3 s must not pass.
 EARLY_MS=150 LATE_MS=700
 ALARM_LOW=$((ALARM_MS - EARLY_MS)) ALARM_HIGH=$((ALARM_MS + LATE_MS))
+
+# expect_seconds_left DESCRIPTION LINE STARTED_AFTER STARTED_BY ENDED_AFTER ENDED_BY: LINE,
+# "Woken up with N of 100 s of sleep left", says what a sleep(100) that began between
+# STARTED_AFTER and STARTED_BY and ended between ENDED_AFTER and ENDED_BY (ms since the
+# program started) leaves. sleep() returns the seconds it did not sleep rounded down (glibc
+# and musl): after t s, 100 - ceil(t). The bounds come from the program's own lines and from
+# what the test did and when, so a late test or a slow machine widens the range, never fails
+# a right value; a wrong one (the alarm's 2 s, one second off) fails whenever the range is
+# one value wide, as it is after a quick SIGINT (99).
+expect_seconds_left() {
+    local description=$1 line=$2 left=
+    local shortest=$(($5 - $4 - 1)) longest=$(($6 - $3 + 1)) # +-1: the stamps are whole ms
+    [ "$shortest" -ge 1 ] || shortest=1 # a sleep that was woken up has lasted some time
+    [[ $line =~ ^Woken\ up\ with\ ([0-9]+)\ of\ $SLEEP_SECONDS\ s\ of\ sleep\ left$ ]] &&
+        left=${BASH_REMATCH[1]}
+    expect_between "$description: '$line' after a sleep of $shortest..$longest ms" "$left" \
+        $((SLEEP_SECONDS - (longest + 999) / 1000)) $((SLEEP_SECONDS - (shortest + 999) / 1000))
+}
+
+# The stamp of the Nth line of a stamped file matching REGEX, and its text: sets NTH_MS, NTH.
+nth_line() {
+    local found
+    found=$(awk -v pattern="$2" -v wanted="$3" \
+        '{ ms = $1; sub(/^[0-9]+ /, ""); if ($0 ~ pattern && ++seen == wanted) { print ms " " $0; exit } }' "$1")
+    NTH_MS=${found%% *} NTH=${found#* }
+}
 
 # Left alone: three 100 s sleeps, each cut short by a SIGALRM, 2 s apart.
 left_alone() {
@@ -34,9 +61,19 @@ left_alone() {
     expect_lines "$out" 9
     expect_count "$out" '^wait\.\.$' 3
     expect_count "$out" '^Time out$' 3
-    expect_count "$out" '^Woken up with 9[0-9] of 100 s of sleep left$' 3
+    expect_count "$out" '^Woken up with [0-9]+ of 100 s of sleep left$' 3
     check "the wake-ups come after 'Time out', one each" \
         [ "$(text_of "$out" | grep -A1 '^Time out$' | grep -c '^Woken up')" -eq 3 ]
+    # Sleep n begins just after 'wait..' number n (allow the program LATE_MS to get there from
+    # its line), and after alarm n-1; alarm n comes no sooner than n * 2 s after the start.
+    local wait_ms
+    for n in 1 2 3; do
+        nth_line "$out" '^wait\.\.$' "$n"
+        wait_ms=$NTH_MS
+        nth_line "$out" '^Woken up' "$n"
+        expect_seconds_left "left alone, sleep $n" "$NTH" $(((n - 1) * ALARM_MS)) \
+            $((wait_ms + LATE_MS)) $((n * ALARM_MS)) "$NTH_MS"
+    done
 }
 
 # Interrupted: a SIGINT during the first sleep and another during the second, both before
@@ -45,7 +82,7 @@ left_alone() {
 # The SIGINT must land inside the sleep and before the alarm: if the output shows the alarm
 # came first, the test was too late, and the scenario runs again.
 interrupted() {
-    local program=$1 name=interrupted round first_wait_ms
+    local program=$1 name=interrupted round first_wait_ms asleep_ms sent_ms previous_ms=0
     spawn "$name" "$program"
     local pid=$SPAWNED_PID
     for round in 1 2; do
@@ -59,6 +96,9 @@ interrupted() {
             not_ok "$program sleeps (state S) after 'wait..' number $round (state '$PROC_STATE')"
             return
         fi
+        ms_since "$name"
+        asleep_ms=$SINCE_MS # the sleep had begun by then
+        sent_ms=$SINCE_MS   # and cannot end before SIGINT is sent
         kill -INT "$pid"
         read_line "$name" 5000
         if [ "$LINE" = "Time out" ]; then
@@ -68,8 +108,11 @@ interrupted() {
         check "SIGINT number $round: the handler prints 'CTRL+C pressed' (got '$LINE')" \
             [ "$LINE" = "CTRL+C pressed" ] || break
         read_line "$name" 5000
-        check "SIGINT number $round cuts the sleep short: '$LINE'" \
-            matches "$LINE" '^Woken up with (98|99|100) of 100 s of sleep left$' || break
+        check "SIGINT number $round cuts the sleep short: '$LINE'" matches "$LINE" '^Woken up' || break
+        # The sleep began after the program started (or after the SIGINT before).
+        expect_seconds_left "SIGINT number $round" "$LINE" "$previous_ms" "$asleep_ms" "$sent_ms" \
+            "$LINE_MS"
+        previous_ms=$sent_ms
     done
     if expect_line "$name" '^Time out$' 5000; then
         expect_between "the alarm still comes 2 s after the first 'wait..' (ms)" \
@@ -87,6 +130,13 @@ interrupted() {
     expect_count "$out" '^Time out$' 1
     expect_count "$out" '^wait\.\.$' 3
     expect_count "$out" '^Woken up with [0-9]+ of 100 s of sleep left$' 3
+    # The third sleep, after the second SIGINT, ends with the first alarm, 2 s after the start.
+    local wait_ms
+    nth_line "$out" '^wait\.\.$' 3
+    wait_ms=$NTH_MS
+    nth_line "$out" '^Woken up' 3
+    expect_seconds_left "after two SIGINTs, sleep 3" "$NTH" "$previous_ms" $((wait_ms + LATE_MS)) \
+        "$ALARM_MS" "$NTH_MS"
 }
 
 check_alarm_and_interrupt() {
