@@ -16,8 +16,9 @@
  *   - sa_mask: signals blocked while the handler runs (the signal being handled is blocked
  *     too, unless SA_NODEFER), so one handler does not interrupt the other halfway;
  *   - sa_flags: SA_RESTART makes most system calls a handler interrupted start again instead
- *     of failing with EINTR. It is left off here: it would change nothing, since sleep() is
- *     never restarted, whatever the flags.
+ *     of failing with EINTR: here, a printf() whose write() waits, its pipe full because the
+ *     reader has not read yet, when a signal comes. Without it, that line would be lost. The
+ *     sleeps end all the same: sleep() is never restarted, whatever the flags.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -72,7 +73,7 @@ static void install(int signal_number, void (*handler)(int), int other_signal)
     action.sa_handler = handler;
     sigemptyset(&action.sa_mask);
     sigaddset(&action.sa_mask, other_signal);
-    action.sa_flags = 0; /* no SA_RESTART, no SA_RESETHAND: see the comment at the top */
+    action.sa_flags = SA_RESTART; /* and no SA_RESETHAND: see the comment at the top */
     if (sigaction(signal_number, &action, NULL) == -1)
         die("sigaction");
 }
