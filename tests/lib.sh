@@ -150,13 +150,28 @@ at_exit() {
     EXIT_HOOKS+=("$1")
 }
 
-# Ends every process of this test's group but the test itself, politely first.
+# others_in_group [SPARE]: like own_processes, but leaves out SPARE and its children: a run
+# start_to_file started, which must go on while a scenario is tried again.
+others_in_group() {
+    own_processes || return 1
+    [ -n "${1:-}" ] || return 0
+    local spared=("$1") children pid kept=()
+    read -r -a children 2>/dev/null <"/proc/$1/task/$1/children" && spared+=("${children[@]}")
+    for pid in "${OWN_PIDS[@]}"; do
+        [[ " ${spared[*]} " == *" $pid "* ]] || kept+=("$pid")
+    done
+    OWN_PIDS=("${kept[@]}")
+    [ ${#OWN_PIDS[@]} -gt 0 ]
+}
+
+# end_own_processes [SPARE]: ends every process of this test's group but the test itself (and
+# SPARE with its children, if given), politely first.
 end_own_processes() {
-    own_processes || return 0
+    others_in_group "${1:-}" || return 0
     kill -TERM "${OWN_PIDS[@]}" 2>/dev/null
     local waited
     for ((waited = 0; waited < 100; waited++)); do
-        own_processes || return 0
+        others_in_group "${1:-}" || return 0
         pause_ms 20
     done
     kill -KILL "${OWN_PIDS[@]}" 2>/dev/null
@@ -338,7 +353,7 @@ end_all_programs() {
         fi
         wait "${PROGRAM_PID[$name]}" 2>/dev/null
     done
-    end_own_processes
+    end_own_processes "${FILE_PID:-}" # a run to a file goes on: see start_to_file
 }
 
 # ---- Output files ----
@@ -641,6 +656,7 @@ finish_to_file() {
     local out=$1 name=$2 status
     wait "$FILE_PID"
     status=$?
+    FILE_PID=
     check "$name > file exits with status 0 ($status)" [ "$status" -eq 0 ]
     check_no_stderr "$name > file" "$out.err"
     sed 's/^/0 /' "$out" >"$out.stamped"
