@@ -408,6 +408,24 @@ expect_between() {
     fi
 }
 
+CLOCK_SLACK_MS=5 # the test's clock is the wall clock, which NTP may slew a little
+
+# expect_timing DESCRIPTION AT EARLIEST SINCE LATEST: AT, when a line came (ms since the
+# program started), is no sooner than EARLIEST (ms since the start: what the program's own
+# schedule allows) and no later than LATEST ms after SINCE, when a line before it came. A line
+# the test reads late only looks later: that makes AT later, and the gap from SINCE smaller
+# if SINCE's line was the late one, so neither bound fails a right program on a slow machine.
+expect_timing() {
+    local description=$1 at=$2 earliest=$3 since=$4 latest=$5
+    local seen="${at:-nothing} ms after the start, at least $earliest; $((${at:-0} - since)) ms after the line before, at most $latest"
+    if [[ $at =~ ^[0-9]+$ ]] && [ "$at" -ge $((earliest - CLOCK_SLACK_MS)) ] &&
+        [ $((at - since)) -le "$latest" ]; then
+        ok "$description ($seen)"
+    else
+        not_ok "$description ($seen)"
+    fi
+}
+
 # check_no_stderr PROGRAM FILE: FILE is empty; else shows it (a sanitizer report, say).
 check_no_stderr() {
     local program=$1 file=$2
