@@ -504,6 +504,21 @@ read_proc_stat() {
     PROC_PARENT=${fields%% *}
 }
 
+# process_age PID: sets PROCESS_AGE_MS to how long ago PID was created (its fork), from its
+# start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at least its
+# true age, the tick rounding added. 1 if PID is gone.
+CLOCK_TICKS_PER_S=$(getconf CLK_TCK 2>/dev/null || echo 100)
+process_age() {
+    local fields uptime started
+    read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
+    fields=${fields##*) } # field 3 on; the start time is field 22
+    read -r -a fields <<<"$fields"
+    started=${fields[19]}
+    read -r uptime _ </proc/uptime
+    uptime=${uptime/./} # hundredths of a second
+    PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - started + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
+}
+
 # read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
 # their states, in the same order; CHILD_ZOMBIES counts the zombies.
 read_children() {
