@@ -130,15 +130,13 @@ too_late() {
 
 # The pids of this test's process group but the test itself, from /proc (no process started).
 own_processes() {
-    local stat fields
+    local stat pid
     OWN_PIDS=()
     for stat in /proc/[0-9]*/stat; do
-        read -r fields 2>/dev/null <"$stat" || continue
-        local pid=${fields%% *}
-        fields=${fields##*) }
-        # shellcheck disable=SC2086
-        set -- $fields
-        [ "$3" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && OWN_PIDS+=("$pid")
+        pid=${stat#/proc/}
+        pid=${pid%/stat}
+        read_proc_stat "$pid" || continue
+        [ "$PROC_GROUP" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && OWN_PIDS+=("$pid")
     done
     [ ${#OWN_PIDS[@]} -gt 0 ]
 }
@@ -494,29 +492,29 @@ proc_state() {
     echo "$PROC_STATE"
 }
 
+# read_proc_stat PID: sets PROC_STATE, PROC_PARENT, PROC_GROUP (its process group) and
+# PROC_STARTED (when it was created, in clock ticks since boot) from /proc/PID/stat.
 read_proc_stat() {
     local fields
-    PROC_STATE= PROC_PARENT=
+    PROC_STATE= PROC_PARENT= PROC_GROUP= PROC_STARTED=
     read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
     fields=${fields##*) } # after the command name, which may hold spaces and parentheses
-    PROC_STATE=${fields%% *}
-    fields=${fields#* }
-    PROC_PARENT=${fields%% *}
+    # shellcheck disable=SC2206 # numbers and a state letter: split on spaces
+    fields=($fields) # field 3 on
+    PROC_STATE=${fields[0]} PROC_PARENT=${fields[1]} PROC_GROUP=${fields[2]}
+    PROC_STARTED=${fields[19]}
 }
 
 # process_age PID: sets PROCESS_AGE_MS to how long ago PID was created (its fork), from its
 # start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at least its
-# true age, the tick rounding added. 1 if PID is gone.
+# true age, the tick rounding added. Fails if PID is gone.
 CLOCK_TICKS_PER_S=$(getconf CLK_TCK 2>/dev/null || echo 100)
 process_age() {
-    local fields uptime started
-    read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
-    fields=${fields##*) } # field 3 on; the start time is field 22
-    read -r -a fields <<<"$fields"
-    started=${fields[19]}
+    local uptime
+    read_proc_stat "$1" || return 1
     read -r uptime _ </proc/uptime
     uptime=${uptime/./} # hundredths of a second
-    PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - started + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
+    PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - PROC_STARTED + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
 }
 
 # read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
@@ -547,17 +545,33 @@ children_of() {
     done
 }
 
-# no_signal_pending PID: no signal waits to be delivered to PID (SigPnd, ShdPnd in its
-# /proc status); sets PENDING to the masks that are not empty.
-no_signal_pending() {
-    local key value
-    PENDING=
+# read_masks PID: the signal sets of /proc/PID/status, in hexadecimal (signal N is bit N - 1):
+# BLOCKED (SigBlk), PENDING (SigPnd with ShdPnd: sent to the thread or to the process),
+# IGNORED (SigIgn) and CAUGHT (SigCgt). Fails if PID is gone.
+read_masks() {
+    local key value thread=0 process=0
+    BLOCKED= IGNORED= CAUGHT=
     while read -r key value; do
         case $key in
-        SigPnd: | ShdPnd:) [[ $value =~ ^0+$ ]] || PENDING+="$key $value " ;;
+        SigBlk:) BLOCKED=$value ;;
+        SigPnd:) thread=$value ;;
+        ShdPnd:) process=$value ;;
+        SigIgn:) IGNORED=$value ;;
+        SigCgt:) CAUGHT=$value ;;
         esac
-    done <"/proc/$1/status"
-    [ -z "$PENDING" ]
+    done 2>/dev/null <"/proc/$1/status"
+    printf -v PENDING '%016x' $((0x$thread | 0x$process))
+    [ -n "$BLOCKED" ]
+}
+
+# signal_bit MASK SIGNAL: the bit for SIGNAL (a number) is set in MASK (as read_masks sets).
+signal_bit() {
+    (((0x$1 >> ($2 - 1)) & 1))
+}
+
+# no_signal_pending PID: no signal waits to be delivered to PID; sets PENDING (read_masks).
+no_signal_pending() {
+    read_masks "$1" && [ $((0x$PENDING)) -eq 0 ]
 }
 
 # in_call PID NAME: the process sleeps in the kernel function NAME, or one whose name holds it

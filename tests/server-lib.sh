@@ -44,14 +44,10 @@ start_typing_client() {
 # exited 5 s later).
 stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null
-    local deadline=$((${EPOCHREALTIME/./} / 1000 + 5000))
-    while read_proc_stat "$SERVER_PID" && [ "$PROC_STATE" != Z ]; do
-        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || {
-            SERVER_STATUS=124
-            return 1
-        }
-        pause_ms 20
-    done
+    if ! wait_for_state "$SERVER_PID" Z 5000 && [ -e "/proc/$SERVER_PID" ]; then
+        SERVER_STATUS=124
+        return 1
+    fi
     wait "$SERVER_PID"
     SERVER_STATUS=$?
 }
