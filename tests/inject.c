@@ -1,6 +1,6 @@
 /*
- * inject: a test tool, not a lesson. Loaded into a program with LD_PRELOAD, it makes fork()
- * and accept() behave as they can under load or on other systems, and holds fork() and
+ * inject: a test tool, not a lesson. Loaded into a program with LD_PRELOAD, it makes fork(),
+ * accept() and write() behave as they can under load or on other systems, and holds fork() and
  * pselect() up to make a race window wide, as the environment asks:
  *
  *   INJECT_FORK_FAIL_EVERY=N    every Nth fork() fails with EAGAIN, as at the process limit
@@ -9,6 +9,11 @@
  *   INJECT_ACCEPT_FAIL=N        the Nth connection accept() takes is closed at once, and
  *                               accept() fails with EPROTO instead, as for a connection that
  *                               broke while it was being accepted
+ *   INJECT_ACCEPT_ERRNO=E       accept() fails with errno E (a number: 24 is EMFILE on Linux)
+ *   INJECT_ACCEPT_ERRORS=N      N times in a row, without taking a connection, as when the
+ *   INJECT_ACCEPT_ERRORS_AFTER=M  process is out of descriptors; from call M + 1 (default 0)
+ *   INJECT_WRITE_MAX=N          write() writes at most N bytes at a time, as a signal or a
+ *                               full socket buffer can make it do
  *   INJECT_FORK_PAUSE_MS=N      fork() waits N ms in the parent before it returns (when it
  *                               succeeds): a child that ends at once ends meanwhile
  *   INJECT_PSELECT_PAUSE_MS=N   pselect() waits N ms before the real one, under the caller's
@@ -19,9 +24,10 @@
  *
  *     LD_PRELOAD=tests/inject.so INJECT_FORK_FAIL_EVERY=2 ./server 0
  *
- * Anything not asked for passes through unchanged. It finds the real functions with
- * dlsym(RTLD_NEXT), a GNU extension that musl has too. <sys/socket.h> is left out on purpose:
- * with _GNU_SOURCE, glibc declares accept() with a type of its own for the address; the
+ * Anything not asked for passes through unchanged; the C library's stdio writes without the
+ * write() symbol, so only a program's own write() calls are cut short. It finds the real
+ * functions with dlsym(RTLD_NEXT), a GNU extension that musl has too. <sys/socket.h> is left out on
+ * purpose: with _GNU_SOURCE, glibc declares accept() with a type of its own for the address; the
  * addresses are only passed on here, as plain pointers.
  */
 #define _GNU_SOURCE /* for RTLD_NEXT */
@@ -95,11 +101,16 @@ int pselect(int count, fd_set *readable, fd_set *writable, fd_set *exceptional,
 
 int accept(int listener, void *address, void *length)
 {
-    static long connections = 0;
+    static long connections = 0, calls = 0;
     int (*real_accept)(int, void *, void *);
     *(void **)&real_accept = real("accept");
     if (real_accept == NULL) {
         errno = ENOSYS;
+        return -1;
+    }
+    long first = setting("INJECT_ACCEPT_ERRORS_AFTER") + 1, call = ++calls;
+    if (call >= first && call < first + setting("INJECT_ACCEPT_ERRORS")) {
+        errno = (int)setting("INJECT_ACCEPT_ERRNO");
         return -1;
     }
     int connection = real_accept(listener, address, length);
@@ -114,4 +125,18 @@ int accept(int listener, void *address, void *length)
     if (setting("INJECT_ACCEPT_NONBLOCK") && flags != -1 && (flags & O_NONBLOCK))
         fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) | O_NONBLOCK);
     return connection;
+}
+
+ssize_t write(int fd, const void *bytes, size_t length)
+{
+    ssize_t (*real_write)(int, const void *, size_t);
+    *(void **)&real_write = real("write");
+    if (real_write == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    long most = setting("INJECT_WRITE_MAX");
+    if (most > 0 && length > (size_t)most)
+        length = (size_t)most;
+    return real_write(fd, bytes, length);
 }
