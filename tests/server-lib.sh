@@ -52,6 +52,17 @@ stop_server() {
     SERVER_STATUS=$?
 }
 
+# wait_for_server_end MS: waits up to MS for the server to end (a stop already sent: another
+# stop signal would end its grace at once); sets SERVER_STATUS (124 if it had not ended).
+wait_for_server_end() {
+    if ! wait_for_state "$SERVER_PID" Z "$1" && [ -e "/proc/$SERVER_PID" ]; then
+        SERVER_STATUS=124
+        return 1
+    fi
+    wait "$SERVER_PID"
+    SERVER_STATUS=$?
+}
+
 # check_log_lines_whole LOG: every line of the server log is one whole event.
 check_log_lines_whole() {
     local bad
