@@ -12,8 +12,10 @@
  *           once (poll on a non-blocking socket, so full buffers cannot deadlock it). MiB/s.
  *   hold    opens C connections, one round trip of SIZE bytes on each, then closes all of them
  *           at the same moment: many clients leaving at once.
- *   reset   opens one connection, sends SIZE bytes without reading the echo, then resets it
- *           (SO_LINGER with a zero timeout makes close() send RST): a client that vanishes.
+ *   reset   opens one connection, sends SIZE bytes without reading the echo, waits until the
+ *           echo starts to come back, then resets it (SO_LINGER with a zero timeout makes
+ *           close() send RST): a client that vanishes. With a SIZE the socket takes at once,
+ *           the server has answered it all and waits to read: its read() fails.
  *
  * Every byte that comes back is checked against what was sent: a pseudo-random pattern, with
  * NUL bytes, different for each connection. A mismatch, a reset, a refused connection, an
@@ -371,6 +373,10 @@ static long reset_mode(void)
         sent += n;
     }
     free(data);
+    /* The echo has begun to come back: the server has read, and answered. Left unread. */
+    struct pollfd echo = {.fd = fd, .events = POLLIN};
+    if (poll(&echo, 1, IO_TIMEOUT_MS) <= 0)
+        count_error("no echo before the reset", ETIMEDOUT);
     /* A zero linger time makes close() abort the connection with RST instead of FIN. */
     struct linger abort_now = {.l_onoff = 1, .l_linger = 0};
     if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now) == -1) {
