@@ -281,19 +281,25 @@ static void forget_child(pid_t child)
  * parent's mask and ignored signals. So the server sets each signal it relies on:
  *   - SIGCHLD is caught, and blocked only while a new child is counted.
  *   - The signals whose default action would end the server and leave its children serving
- *     (SIGHUP when its terminal closes, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM)
- *     are caught as a stop. They are blocked only from the last look at the flag to the wait:
- *     pselect() and sigsuspend() let them in and wait in one step, so a stop that comes just
- *     before a wait ends it at once. And they are let in again as soon as the wait returns: on
- *     Linux, a pselect() that finds a client ready returns without running a handler its mask
- *     let in, so a stop kept blocked outside the wait would wait for a moment with no client.
+ *     (SIGHUP when its terminal closes, SIGINT, SIGQUIT, SIGTERM, and the rest below but the
+ *     faults, such as SIGSEGV: they mean the server itself is broken) are caught as a stop. They
+ * are blocked only from the last look at the flag to the wait: pselect() and sigsuspend() let them
+ * in and wait in one step, so a stop that comes just before a wait ends it at once. And they are
+ * let in again as soon as the wait returns: on Linux, a pselect() that finds a client ready returns
+ * without running a handler its mask let in, so a stop kept blocked outside the wait would wait for
+ * a moment with no client.
  *   - SIGPIPE is ignored. Its default action kills a process that writes where no one reads
  *     any more, without a word: a child whose client has vanished, or the server when the
  *     reader of its log has gone (./server | head -1). Ignored, it turns into an EPIPE error,
  *     which is reported. (send() with MSG_NOSIGNAL would do it for one call, but not every
  *     system has it; an ignored signal is inherited by every child, so once is enough.)
  * SIGKILL and SIGSTOP cannot be caught: after kill -KILL the children serve on, orphans. */
-static const int stop_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
+static const int stop_signals[] = {
+    SIGHUP,  SIGINT,  SIGQUIT,   SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+#ifdef SIGXCPU /* XSI, not plain POSIX: BSD and macOS hide them under _POSIX_C_SOURCE alone */
+    SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, /* CPU time and file size limits, profiling timers */
+#endif
+};
 enum { STOP_SIGNAL_COUNT = sizeof stop_signals / sizeof stop_signals[0] };
 enum { GRACE_SECONDS = 3 }; /* how long a stop waits for the log and the children */
 
