@@ -280,14 +280,14 @@ static void forget_child(pid_t child)
  * jobs with SIGINT ignored; `env --block-signal=CHLD` blocks one), and a child inherits its
  * parent's mask and ignored signals. So the server sets each signal it relies on:
  *   - SIGCHLD is caught, and blocked only while a new child is counted.
- *   - The signals whose default action would end the server and leave its children serving
- *     (SIGHUP when its terminal closes, SIGINT, SIGQUIT, SIGTERM, and the rest below but the
- *     faults, such as SIGSEGV: they mean the server itself is broken) are caught as a stop. They
- * are blocked only from the last look at the flag to the wait: pselect() and sigsuspend() let them
- * in and wait in one step, so a stop that comes just before a wait ends it at once. And they are
- * let in again as soon as the wait returns: on Linux, a pselect() that finds a client ready returns
- * without running a handler its mask let in, so a stop kept blocked outside the wait would wait for
- * a moment with no client.
+ *   - The stop signals (below) are caught: each signal whose default action would end the
+ *     server and leave its children serving, SIGHUP when its terminal closes first, but the
+ *     faults (SIGSEGV...), which mean the server itself is broken. They are blocked only from
+ *     the last look at the flag to the wait: pselect() and sigsuspend() let them in and wait in
+ *     one step, so a stop that comes just before a wait ends it at once. And they are let in
+ *     again as soon as the wait returns: on Linux, a pselect() that finds a client ready
+ *     returns without running a handler its mask let in, so a stop kept blocked outside the
+ *     wait would wait for a moment with no client.
  *   - SIGPIPE is ignored. Its default action kills a process that writes where no one reads
  *     any more, without a word: a child whose client has vanished, or the server when the
  *     reader of its log has gone (./server | head -1). Ignored, it turns into an EPIPE error,
