@@ -570,6 +570,7 @@ static int stop(int listener)
             break; /* ECHILD: all reaped */
         }
     }
+    alarm(GRACE_SECONDS); /* stderr may be a pipe no one reads, too: the same grace for it */
     if (log_failed)
         fputs("server: cannot write to standard output\n", stderr);
     if (lines_unwritten > 0)
