@@ -115,3 +115,49 @@ int accept(int listener, void *address, void *length)
         fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) | O_NONBLOCK);
     return connection;
 }
+
+/* ---- For the client's tests (self-contained: nothing above depends on it) ----
+ *
+ *   INJECT_WRITE_MAX=N           write() writes at most N bytes a call, as it may on a pipe or
+ *                                a socket: a caller that takes one write() for all it asked
+ *                                to write loses the rest
+ *   INJECT_SHUTDOWN_PAUSE_MS=N   shutdown() waits N ms after the real one, before it returns
+ *
+ * write() runs in signal handlers (the server's), so its wrapper calls neither getenv() nor
+ * dlsym(): both are looked up once, when the library is loaded (a GNU C constructor, which
+ * gcc and clang both have).
+ */
+static ssize_t (*real_write)(int, const void *, size_t);
+static long write_max;
+
+__attribute__((constructor)) static void set_up_write(void)
+{
+    *(void **)&real_write = real("write");
+    write_max = setting("INJECT_WRITE_MAX");
+}
+
+ssize_t write(int descriptor, const void *data, size_t length)
+{
+    if (real_write == NULL)
+        set_up_write(); /* called before the constructor: another library's constructor */
+    if (real_write == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (write_max > 0 && length > (size_t)write_max)
+        length = (size_t)write_max;
+    return real_write(descriptor, data, length);
+}
+
+int shutdown(int connection, int how)
+{
+    int (*real_shutdown)(int, int);
+    *(void **)&real_shutdown = real("shutdown");
+    if (real_shutdown == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int result = real_shutdown(connection, how);
+    pause_for("INJECT_SHUTDOWN_PAUSE_MS");
+    return result;
+}
