@@ -186,9 +186,13 @@ static int complain(const char *call)
 /* write() may take only part of what it is given: this goes on until all is written. */
 static int write_all(int descriptor, const char *data, size_t length)
 {
-    for (ssize_t written; length > 0; data += written, length -= (size_t)written)
-        if ((written = write(descriptor, data, length)) == -1)
+    while (length > 0) {
+        ssize_t written = write(descriptor, data, length);
+        if (written == -1)
             return -1;
+        data += written; /* the rest goes in the next round */
+        length -= (size_t)written;
+    }
     return 0;
 }
 
