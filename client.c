@@ -32,6 +32,8 @@ enum {
     EXIT_USAGE = 2,
 };
 static const char PROMPT[] = "Input: ";
+static const char SERVER_GONE[] =
+    "client: the server closed the connection before the end of the input\n";
 
 /* The machinery, after main: */
 static int complain(const char *call);
@@ -61,8 +63,12 @@ static void send_input(int connection, int at_terminal)
     if (n == -1)
         complain("read from standard input"); /* and half-close all the same, or nothing ends */
     /* Its work done, the writer ignores the parent's SIGTERM, so as not to look cut short. */
-    if (signal(SIGTERM, SIG_IGN) == SIG_ERR || shutdown(connection, SHUT_WR) == -1)
-        exit(complain("shutdown"));
+    if (signal(SIGTERM, SIG_IGN) == SIG_ERR || shutdown(connection, SHUT_WR) == -1) {
+        if (errno != ENOTCONN)
+            exit(complain("shutdown"));
+        fputs(SERVER_GONE, stderr); /* it has reset the connection already */
+        exit(EXIT_FAILURE);
+    }
     /* After Ctrl+D the cursor still stands after the prompt. */
     fputs(at_terminal && n == 0 ? "\nOutput closed\n" : "Output closed\n", stderr);
     exit(n == -1 ? EXIT_FAILURE : EXIT_SUCCESS);
@@ -138,7 +144,7 @@ int main(int argc, char *argv[])
     if (WIFSIGNALED(how) && WTERMSIG(how) != SIGTERM)
         fprintf(stderr, "client: the writer was killed by signal %d\n", WTERMSIG(how));
     else if (WIFSIGNALED(how) && status == EXIT_SUCCESS)
-        fputs("client: the server closed the connection before the end of the input\n", stderr);
+        fputs(SERVER_GONE, stderr);
     return EXIT_FAILURE; /* the writer or the reader has said why, or the lines above */
 }
 
