@@ -130,8 +130,9 @@ int main(int argc, char *argv[])
 
     /* The server has closed (or the reader failed). A writer still waiting for input (the
      * server went while the user was not typing) must not wait for the next line: SIGTERM
-     * ends it. One that has half-closed ignores SIGTERM and exits 0 by itself. Either way the
-     * parent reaps it, as every parent must, and learns how it ended. */
+     * ends it. One that has half-closed ignores SIGTERM and exits 0 by itself. (kill() on a
+     * child that has exited succeeds: until reaped, it is a zombie, still there.) Either way
+     * the parent reaps it, as every parent must, and learns how it ended. */
     int how;
     if (kill(writer, SIGTERM) == -1)
         return complain("kill");
