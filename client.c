@@ -1,15 +1,15 @@
 /*
- * client.c: the echo server's client. It sends what it reads and prints what comes back.
+ * client.c: the echo server's client, in two processes: one sends what you type, the other
+ * prints what comes back.
  *
- * Run:    make client && ./client [HOST [PORT]]      (defaults: localhost 8080)
+ * Run:    make client && ./client [HOST [PORT]]      (defaults: 127.0.0.1 8080; -h: usage)
  * At a terminal, type a line at the `Input: ` prompt: it comes back. `\q` or Ctrl+D ends the
- * session: the client closes its sending side, prints the rest of the echo, and exits once
- * the server has closed too. Input from a file or a pipe is sent as it is, byte for byte
- * (a `\q` line included), so `./client < file > copy` makes copy equal to file.
- * The prompt and the status lines go to stderr: stdout carries only the echoed bytes.
+ * session. Input from a file or a pipe is sent as it is, byte for byte (a `\q` line included),
+ * so `./client < file > copy` makes copy equal to file. The prompt and the status lines go to
+ * stderr: stdout carries only the echo.
  *
- * What to watch: echo_input(). TCP carries a stream of bytes, so the client counts them; and
- * it sends and receives at the same time, so a long line cannot deadlock.
+ * What to watch: main() forks once it is connected. The child only writes, the parent only
+ * reads, and neither waits for the other. `ps` shows two ./client processes per session.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -22,159 +22,145 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum {
     BUFFER_SIZE = 64 * 1024, /* bytes read at a time, from the input or from the connection */
     HOST_TEXT_SIZE = 64,     /* a numeric IPv6 address with a zone: "fe80::1%eth0" */
-    PORT_MAX = 65535,
     EXIT_USAGE = 2,
 };
+static const char PROMPT[] = "Input: ";
+static const char SERVER_GONE[] =
+    "client: the server closed the connection before the end of the input\n";
 
 /* The machinery, after main: */
-static void fail(const char *call);
-static void write_to_stdout(const char *data, size_t length);
-static int is_quit_command(const char *line, size_t length);
+static int complain(const char *call);
+static int write_all(int descriptor, const char *data, size_t length);
 static int connect_to(const char *host, const char *port);
 static void check_arguments(int argc, char *argv[]);
+static int is_port(const char *text);
 
 /*
- * The lesson. Sends standard input to the server and writes the echo to standard output.
+ * The writer, the child: sends standard input to the server until the input ends (at a
+ * terminal: Ctrl+D, or a line that is just `\q`), then half-closes the connection.
  *
- * TCP carries a stream of bytes, not messages: one read() may return part of a line's echo,
- * or the end of one line's echo and the start of the next. So the client counts bytes, sent
- * and echoed: the echo of everything sent so far is complete when the two are equal.
- *
- * And it never waits to send while the echo is coming back. A client that sent a long line
- * whole before reading would not read while the server sends the echo; once the buffers
- * between them are full, each waits for the other to read, for ever. select() says when the
- * connection can take more and when it has more to give, and the client does both. (Not
- * poll(): macOS's manual says its poll() does not support devices, and a terminal is one.)
+ * shutdown(SHUT_WR), not close(): the parent still holds the connection, and a connection
+ * ends only when its last descriptor is closed (as with the server's two close() calls), so
+ * close() here would tell the server nothing. shutdown() ends this side's sending for every
+ * holder: the server reads end of file, sends back the rest, and closes in its turn.
  */
-static void echo_input(int connection, int at_terminal)
+static void send_input(int connection, int at_terminal)
 {
-    static char input[BUFFER_SIZE], echo[BUFFER_SIZE];
-    size_t start = 0, end = 0;               /* input[start..end) is read but not sent yet */
-    unsigned long long sent = 0, echoed = 0; /* counts that may pass 4 GiB */
-    int input_ended = 0, prompted = 0;
-    for (;;) {
-        /* The input is read once what was read before is sent; at a terminal, once its echo
-         * is complete too, so that each line comes back before the next prompt. */
-        int want_input = !input_ended && start == end && (!at_terminal || echoed >= sent);
-        if (want_input && at_terminal && !prompted) {
-            fputs("Input: ", stderr);
-            prompted = 1;
-        }
-        fd_set readable, writable;
-        FD_ZERO(&readable);
-        FD_ZERO(&writable);
-        FD_SET(connection, &readable);
-        if (start < end)
-            FD_SET(connection, &writable);
-        if (want_input)
-            FD_SET(STDIN_FILENO, &readable);
-        if (select(connection + 1, &readable, &writable, NULL, NULL) == -1)
-            fail("select");
-
-        if (FD_ISSET(connection, &writable)) {
-            ssize_t n = send(connection, input + start, end - start, 0); /* maybe only part */
-            if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
-                fail("send");
-            if (n > 0) {
-                start += (size_t)n;
-                sent += (size_t)n;
-            }
-        }
-        if (FD_ISSET(connection, &readable)) {
-            ssize_t n = read(connection, echo, sizeof echo); /* what has come, any size */
-            if (n > 0) {
-                write_to_stdout(echo, (size_t)n);
-                echoed += (size_t)n;
-            } else if (n == 0 && input_ended && echoed >= sent) {
-                return; /* the server has sent everything back and closed */
-            } else if (n == 0) {
-                fprintf(stderr, "client: the server closed the connection%s\n",
-                        echoed < sent ? " before the echo was complete" : "");
-                exit(EXIT_FAILURE);
-            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                fail("read");
-            }
-        }
-        if (FD_ISSET(STDIN_FILENO, &readable)) {
-            ssize_t n = read(STDIN_FILENO, input, sizeof input);
-            if (n == -1)
-                fail("read from standard input");
-            prompted = 0;
-            start = 0;
-            end = (size_t)n;
-            if (n == 0 || (at_terminal && is_quit_command(input, end))) {
-                /* Half-close: the server reads end of file and finishes the echo, while
-                 * this side can still read what it sends back. */
-                if (shutdown(connection, SHUT_WR) == -1) {
-                    if (errno != ENOTCONN)
-                        fail("shutdown");
-                    /* The server reset the connection since select() looked at it. */
-                    fputs("client: the server closed the connection\n", stderr);
-                    exit(EXIT_FAILURE);
-                }
-                fputs("Output closed\n", stderr);
-                input_ended = 1;
-                end = 0;
-            }
-        }
+    static char input[BUFFER_SIZE];
+    ssize_t n;
+    /* At a terminal each read() returns one line (POSIX, canonical mode): `\q` is "\\q\n". */
+    while ((n = read(STDIN_FILENO, input, sizeof input)) > 0 &&
+           !(at_terminal && n == 3 && memcmp(input, "\\q\n", 3) == 0))
+        if (write_all(connection, input, (size_t)n) == -1)
+            exit(complain("write to the server"));
+    if (n == -1)
+        complain("read from standard input"); /* and half-close all the same, or nothing ends */
+    /* Its work done, the writer ignores the parent's SIGTERM, so as not to look cut short. */
+    if (signal(SIGTERM, SIG_IGN) == SIG_ERR || shutdown(connection, SHUT_WR) == -1) {
+        if (errno != ENOTCONN)
+            exit(complain("shutdown"));
+        fputs(SERVER_GONE, stderr); /* it has reset the connection already */
+        exit(EXIT_FAILURE);
     }
+    /* After Ctrl+D the cursor still stands after the prompt. */
+    fputs(at_terminal && n == 0 ? "\nOutput closed\n" : "Output closed\n", stderr);
+    exit(n == -1 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
+/*
+ * The reader, the parent: prints what comes back until the server closes. TCP carries bytes,
+ * not lines: one read() may return part of a line's echo, or the end of one and the start of
+ * the next. At a terminal, the next prompt follows an echo that ends a line, so it never lands
+ * inside one. Returns EXIT_SUCCESS at end of file, EXIT_FAILURE after saying what failed.
+ */
+static int print_echo(int connection, int at_terminal)
+{
+    static char echo[BUFFER_SIZE];
+    ssize_t n;
+    while ((n = read(connection, echo, sizeof echo)) > 0) {
+        if (write_all(STDOUT_FILENO, echo, (size_t)n) == -1)
+            return complain("write to standard output");
+        if (at_terminal && echo[n - 1] == '\n')
+            fputs(PROMPT, stderr);
+    }
+    return n == 0 ? EXIT_SUCCESS : complain("read from the server");
+}
+
+/*
+ * The lesson: connect, then fork. fork copies the descriptors, so both processes hold the
+ * connection: the child only writes to it, the parent only reads from it, and neither waits
+ * for the other. Each is a plain loop of blocking calls, and a long line cannot deadlock: the
+ * reader empties the buffers between client and server while the writer fills them.
+ */
 int main(int argc, char *argv[])
 {
+    /* Started with a standard descriptor closed (`2>&-`), the client would get its number
+     * back from socket(): "Connected to", or the echo, would go to the server. /dev/null
+     * fills each closed one first (open() returns the lowest free number). */
+    for (int descriptor = STDIN_FILENO; descriptor <= STDERR_FILENO; descriptor++)
+        if (fcntl(descriptor, F_GETFD) == -1 && open("/dev/null", O_RDWR) != descriptor)
+            return EXIT_FAILURE; /* nowhere to say why: stderr may be the one missing */
     check_arguments(argc, argv);
-    const char *host = argc > 1 ? argv[1] : "localhost";
-    const char *port = argc > 2 ? argv[2] : "8080";
-
-    /*
-     * SIGPIPE. A send() on a connection the server has closed, or a write() to a pipe that
-     * nobody reads any more, raises SIGPIPE, and its default action ends the process at once,
-     * without a word: the shell sees status 141, the user no message. Ignored, SIGPIPE lets
-     * the call fail with EPIPE instead, and the error is reported like any other. send() has a
-     * flag for one call, MSG_NOSIGNAL, but not on every system (older macOS lacks it, newer
-     * ones hide it when _POSIX_C_SOURCE is set): ignoring the signal works everywhere.
-     * The client catches no signal, so none of its calls can fail with EINTR.
-     */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        fail("signal");
-
+    const char *host = optind < argc ? argv[optind] : "127.0.0.1";
+    const char *port = optind + 1 < argc ? argv[optind + 1] : "8080";
+    /* A write to a connection or a pipe whose reader has gone raises SIGPIPE, which kills
+     * without a word (status 141). Ignored, it lets write() fail with EPIPE, reported like any
+     * other error. SIGTERM must end the writer (see below), even if the client was started
+     * ignoring it. The client catches no signal, so none of its calls fails with EINTR. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR)
+        return complain("signal");
     int connection = connect_to(host, port);
-    if (connection == -1)
-        return EXIT_FAILURE;
-    /* Non-blocking: send() takes what fits now and returns, instead of waiting for room
-     * while the echo piles up unread. A call that can do nothing at all fails with EAGAIN
-     * (or EWOULDBLOCK), which only means: wait again. */
-    int flags = fcntl(connection, F_GETFL);
-    if (flags == -1 || fcntl(connection, F_SETFL, flags | O_NONBLOCK) == -1)
-        fail("fcntl");
+    int at_terminal = isatty(STDIN_FILENO);
+    if (at_terminal)
+        fputs(PROMPT, stderr); /* unbuffered: nothing waits in stdio to be copied by fork */
 
-    echo_input(connection, isatty(STDIN_FILENO));
-    close(connection);
-    fputs("Client closed\n", stderr);
-    return EXIT_SUCCESS;
+    pid_t writer = fork();
+    if (writer == -1)
+        return complain("fork");
+    if (writer == 0)
+        send_input(connection, at_terminal);
+    int status = print_echo(connection, at_terminal);
+
+    /* The server has closed (or the reader failed). A writer still waiting for input (the
+     * server went while the user was not typing) must not wait for the next line: SIGTERM
+     * ends it. One that has half-closed ignores SIGTERM and exits 0 by itself. (kill() on a
+     * child that has exited succeeds: until reaped, it is a zombie, still there.) Either way
+     * the parent reaps it, as every parent must, and learns how it ended. */
+    int how;
+    if (kill(writer, SIGTERM) == -1)
+        return complain("kill");
+    if (waitpid(writer, &how, 0) == -1)
+        return complain("waitpid");
+    if (status == EXIT_SUCCESS && WIFEXITED(how) && WEXITSTATUS(how) == EXIT_SUCCESS) {
+        fputs("Client closed\n", stderr);
+        return EXIT_SUCCESS;
+    }
+    if (WIFSIGNALED(how) && WTERMSIG(how) != SIGTERM)
+        fprintf(stderr, "client: the writer was killed by signal %d\n", WTERMSIG(how));
+    else if (WIFSIGNALED(how) && status == EXIT_SUCCESS)
+        fputs(SERVER_GONE, stderr);
+    return EXIT_FAILURE; /* the writer or the reader has said why, or the lines above */
 }
 
 /* ---- Machinery ---- */
 
-/* Connects to the first address of host and port that accepts; -1 if none does. */
+/* Connects to the first address of host and port that accepts; exits with status 1 if none
+ * does. */
 static int connect_to(const char *host, const char *port)
 {
-    struct addrinfo hints = {0}, *found;
-    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the name has */
-    hints.ai_socktype = SOCK_STREAM;
-    int error = getaddrinfo(host, port, &hints, &found);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found;
+    int error = getaddrinfo(host, port, &hints, &found), connection = -1;
     if (error != 0) {
         fprintf(stderr, "client: cannot resolve %s port %s: %s\n", host, port, gai_strerror(error));
-        return -1;
+        exit(EXIT_FAILURE);
     }
-    int connection = -1;
     for (struct addrinfo *address = found; address != NULL; address = address->ai_next) {
         char ip[HOST_TEXT_SIZE];
         if (getnameinfo(address->ai_addr, address->ai_addrlen, ip, sizeof ip, NULL, 0,
@@ -191,58 +177,62 @@ static int connect_to(const char *host, const char *port)
         connection = -1;
     }
     freeaddrinfo(found);
+    if (connection == -1)
+        exit(EXIT_FAILURE);
     return connection;
 }
 
-/* Reports a failed call on stderr ("client: send: Broken pipe") and exits with status 1. */
-static void fail(const char *call)
+/* Says on stderr which call failed and why ("client: read from the server: Connection reset
+ * by peer"); returns EXIT_FAILURE, the status to exit with. */
+static int complain(const char *call)
 {
     fprintf(stderr, "client: %s: %s\n", call, strerror(errno));
-    exit(EXIT_FAILURE);
+    return EXIT_FAILURE;
 }
 
-/* write() may write only part of what it is given: this goes on until all is written. */
-static void write_to_stdout(const char *data, size_t length)
+/* write() may take only part of what it is given: this goes on until all is written. */
+static int write_all(int descriptor, const char *data, size_t length)
 {
     while (length > 0) {
-        ssize_t written = write(STDOUT_FILENO, data, length);
+        ssize_t written = write(descriptor, data, length);
         if (written == -1)
-            fail("write to standard output");
-        data += written;
+            return -1;
+        data += written; /* the rest goes in the next round */
         length -= (size_t)written;
     }
+    return 0;
 }
 
-/*
- * At a terminal, each read() returns one line (POSIX: "at most one line shall be returned"
- * in canonical mode), so the command is a read of "\q" with or without its newline.
- */
-static int is_quit_command(const char *line, size_t length)
+/* -h prints the usage line and exits 0; a bad argument is named, then the usage line, and
+ * the status is 2. The arguments left start at optind. */
+static void check_arguments(int argc, char *argv[])
 {
-    if (length > 0 && line[length - 1] == '\n')
-        length--;
-    return length == 2 && memcmp(line, "\\q", 2) == 0;
-}
-
-/* Bad arguments: says which one, prints the usage line and exits with status 2. */
-static void usage(const char *program, const char *problem, const char *argument)
-{
-    fprintf(stderr, "client: %s '%s'\nusage: %s [HOST [PORT]]\n", problem, argument, program);
+    const char *usage = "usage: %s [-h] [HOST [PORT]]\n";
+    opterr = 0; /* getopt() would start its message with argv[0], not "client:" */
+    int option = getopt(argc, argv, "h");
+    if (option == 'h') {
+        printf(usage, argv[0]);
+        exit(EXIT_SUCCESS);
+    }
+    if (option == '?')
+        fprintf(stderr, "client: OPTION must be -h, not '-%c'\n", optopt);
+    else if (argc - optind > 2)
+        fprintf(stderr, "client: ARGUMENTS must be at most HOST PORT, not '%s'\n",
+                argv[optind + 2]);
+    else if (argc - optind == 2 && !is_port(argv[optind + 1]))
+        fprintf(stderr, "client: PORT must be a number from 0 to 65535, not '%s'\n",
+                argv[optind + 1]);
+    else
+        return;
+    fprintf(stderr, usage, argv[0]);
     exit(EXIT_USAGE);
 }
 
-/* No option; PORT all digits (not "+8080", " 80" or "80x") and at most 65535 (strtol()
- * gives LONG_MAX for a longer number, so it cannot wrap round to a small one). */
-static void check_arguments(int argc, char *argv[])
+/* PORT as typed: 1 to 5 digits, no sign, space or leading zero, at most 65535 (strtol() alone
+ * would take " 80", "+80" and "010"). */
+static int is_port(const char *text)
 {
-    if (argc > 1 && argv[1][0] == '-')
-        usage(argv[0], "unknown option", argv[1]);
-    if (argc > 3)
-        usage(argv[0], "unexpected argument", argv[3]);
-    if (argc < 3)
-        return;
-    const char *port = argv[2];
-    if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
-        strtol(port, NULL, 10) > PORT_MAX)
-        usage(argv[0], "PORT must be a number from 0 to 65535, not", port);
+    size_t digits = strspn(text, "0123456789");
+    return digits > 0 && digits <= 5 && text[digits] == '\0' && (text[0] != '0' || digits == 1) &&
+           strtol(text, NULL, 10) <= 65535;
 }

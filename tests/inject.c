@@ -1,7 +1,7 @@
 /*
  * inject: a test tool, not a lesson. Loaded into a program with LD_PRELOAD, it makes fork(),
- * accept() and write() behave as they can under load or on other systems, and holds fork() and
- * pselect() up to make a race window wide, as the environment asks:
+ * accept(), write() and shutdown() behave as they can under load or on other systems, and holds
+ * fork() and pselect() up to make a race window wide, as the environment asks:
  *
  *   INJECT_FORK_FAIL_EVERY=N    every Nth fork() fails with EAGAIN, as at the process limit
  *   INJECT_ACCEPT_NONBLOCK=1    every connection accept() returns has O_NONBLOCK set if the
@@ -14,6 +14,7 @@
  *   INJECT_ACCEPT_ERRORS_AFTER=M  process is out of descriptors; from call M + 1 (default 0)
  *   INJECT_WRITE_MAX=N          write() writes at most N bytes at a time, as a signal or a
  *                               full socket buffer can make it do
+ *   INJECT_SHUTDOWN_PAUSE_MS=N  shutdown() waits N ms after the real one, before it returns
  *   INJECT_FORK_PAUSE_MS=N      fork() waits N ms in the parent before it returns (when it
  *                               succeeds): a child that ends at once ends meanwhile
  *   INJECT_PSELECT_PAUSE_MS=N   pselect() waits N ms before the real one, under the caller's
@@ -127,16 +128,40 @@ int accept(int listener, void *address, void *length)
     return connection;
 }
 
-ssize_t write(int fd, const void *bytes, size_t length)
+/* write() and shutdown(). write() runs in signal handlers (the server's), so its wrapper calls
+ * neither getenv() nor dlsym(): both are looked up once, when the library is loaded (a GNU C
+ * constructor, which gcc and clang both have). */
+static ssize_t (*real_write)(int, const void *, size_t);
+static long write_max;
+
+__attribute__((constructor)) static void set_up_write(void)
 {
-    ssize_t (*real_write)(int, const void *, size_t);
     *(void **)&real_write = real("write");
+    write_max = setting("INJECT_WRITE_MAX");
+}
+
+ssize_t write(int descriptor, const void *data, size_t length)
+{
+    if (real_write == NULL)
+        set_up_write(); /* called before the constructor: another library's constructor */
     if (real_write == NULL) {
         errno = ENOSYS;
         return -1;
     }
-    long most = setting("INJECT_WRITE_MAX");
-    if (most > 0 && length > (size_t)most)
-        length = (size_t)most;
-    return real_write(fd, bytes, length);
+    if (write_max > 0 && length > (size_t)write_max)
+        length = (size_t)write_max;
+    return real_write(descriptor, data, length);
+}
+
+int shutdown(int connection, int how)
+{
+    int (*real_shutdown)(int, int);
+    *(void **)&real_shutdown = real("shutdown");
+    if (real_shutdown == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int result = real_shutdown(connection, how);
+    pause_for("INJECT_SHUTDOWN_PAUSE_MS");
+    return result;
 }
