@@ -40,6 +40,15 @@ start_typing_client() {
     exec {CLIENT_INPUT}>"$TMP/$name.in"
 }
 
+# end_client PID: ends a client started by start_typing_client, as closing its terminal would:
+# SIGTERM to the client, its reader, and to its writer (its child), which holds the connection too.
+end_client() {
+    local writers
+    writers=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+    # shellcheck disable=SC2086 # the writer's pid, if any, as a word of its own
+    kill "$1" $writers 2>/dev/null
+}
+
 # stop_server: SIGTERM, as a service manager would; sets SERVER_STATUS (124 if it had not
 # exited 5 s later).
 stop_server() {
