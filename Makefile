@@ -26,8 +26,7 @@ TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test test-stress bench format format-check clean demo demo-zombie FORCE \
-	mistakes test-mistakes
+.PHONY: all test-tools test test-stress bench format format-check clean demo demo-zombie FORCE
 
 all: $(PROGRAMS)
 
@@ -72,6 +71,7 @@ demo-zombie: zombie
 
 # Each mistake of the notes put back into a scratch copy by a patch (mistakes/NAME.patch), and
 # shown beside the fixed program. Not part of `make test`: the scenes take a minute in all.
+.PHONY: mistakes test-mistakes
 mistakes:
 	@tools/mistake
 
