@@ -7,6 +7,8 @@
 #   make bench      measure the echo server beside a minimal forking server (tests/bench)
 #   make demo       the server, three clients and ps, ready-made in tmux (tools/demo)
 #   make demo-zombie ./zombie beside ps, in tmux
+#   make mistakes   list the notes' mistakes; make mistake-NAME shows one (tools/mistake)
+#   make test-mistakes  check that each mistake's scene shows it (tests/mistakes.check)
 #   make format     reformat the sources with clang-format (format-check: only check)
 #   make clean      remove what the build made
 #
@@ -66,6 +68,18 @@ demo: server client
 
 demo-zombie: zombie
 	tools/demo zombie
+
+# Each mistake of the notes put back into a scratch copy by a patch (mistakes/NAME.patch), and
+# shown beside the fixed program. Not part of `make test`: the scenes take a minute in all.
+.PHONY: mistakes test-mistakes
+mistakes:
+	@tools/mistake
+
+mistake-%: all test-tools
+	@CC="$(CC)" tools/mistake $*
+
+test-mistakes: all test-tools
+	CC="$(CC)" prove --exec bash tests/mistakes.check
 
 SOURCES = $(PROGRAMS:=.c) $(TEST_TOOLS:=.c) $(TEST_LIBRARIES:.so=.c)
 
