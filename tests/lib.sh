@@ -608,11 +608,17 @@ wait_gone() {
 # wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 20 ms until it succeeds; fails on
 # time-out. COMMAND should be a builtin or a function made of builtins.
 wait_until() {
-    local deadline=$((${EPOCHREALTIME/./} / 1000 + $1 * 1000))
-    shift
+    poll_every 20 "$@"
+}
+
+# poll_every MS SECONDS COMMAND [ARG...]: wait_until, looking every MS milliseconds: for a
+# COMMAND that starts processes (tmux, ps), which every 20 ms would cost more than the test.
+poll_every() {
+    local interval=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000))
+    shift 2
     until "$@"; do
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
-        pause_ms 20
+        pause_ms "$interval"
     done
 }
 
