@@ -366,37 +366,59 @@ text_of() {
     sed -E 's/^[0-9]+ //' "$1"
 }
 
+# The helpers below read stamped files with bash's own read and =~ (extended regular
+# expressions, as grep -E): the tests call them dozens of times, and a sed, grep or awk each
+# time cost more than all the rest of a test.
+
 # line_ms FILE REGEX [N]: the time stamp of the Nth (default first) line whose text matches
 # the extended REGEX (empty if there is none).
 line_ms() {
-    awk -v pattern="$2" -v wanted="${3:-1}" \
-        '{ ms = $1; sub(/^[0-9]+ /, ""); if ($0 ~ pattern && ++seen == wanted) { print ms; exit } }' "$1"
+    local line seen=0
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [[ ${line#* } =~ $2 ]]; then
+            seen=$((seen + 1))
+            [ "$seen" -lt "${3:-1}" ] || { echo "${line%% *}" && return 0; }
+        fi
+    done <"$1"
 }
 
-# count_matching FILE REGEX: how many lines of a stamped file match.
+# count_into VARIABLE FILE REGEX: sets VARIABLE to how many lines of a stamped file match.
+count_into() {
+    local _line _found=0 # names the caller's VARIABLE will not have
+    while IFS= read -r _line || [ -n "$_line" ]; do
+        [[ ${_line#* } =~ $3 ]] && _found=$((_found + 1)) # the text, after the stamp
+    done <"$2"
+    printf -v "$1" %d "$_found"
+}
+
+# count_matching FILE REGEX: prints how many lines of a stamped file match.
 count_matching() {
-    text_of "$1" | grep -cE -- "$2"
+    local found
+    count_into found "$1" "$2"
+    echo "$found"
 }
 
 # expect_count FILE REGEX N: exactly N lines match (so none is lost or printed twice).
 expect_count() {
     local file=$1 pattern=$2 wanted=$3 found
-    found=$(count_matching "$file" "$pattern")
+    count_into found "$file" "$pattern"
     if [ "$found" -eq "$wanted" ]; then
-        ok "$(basename "$file"): $wanted line(s) matching /$pattern/"
+        ok "${file##*/}: $wanted line(s) matching /$pattern/"
     else
-        not_ok "$(basename "$file"): $wanted line(s) matching /$pattern/, found $found"
+        not_ok "${file##*/}: $wanted line(s) matching /$pattern/, found $found"
     fi
 }
 
 # expect_lines FILE N: the output has exactly N lines.
 expect_lines() {
-    local found
-    found=$(wc -l <"$1")
+    local found=0 line
+    while IFS= read -r line; do
+        found=$((found + 1))
+    done <"$1"
     if [ "$found" -eq "$2" ]; then
-        ok "$(basename "$1"): $2 lines in all"
+        ok "${1##*/}: $2 lines in all"
     else
-        not_ok "$(basename "$1"): $2 lines in all, found $found"
+        not_ok "${1##*/}: $2 lines in all, found $found"
         diag_file "$1" "    "
     fi
 }
@@ -480,11 +502,11 @@ check_pid_lines() {
 expect_pids_agree() {
     local problems
     if MAIN_PID=$(check_pid_lines "$1" "$2"); then
-        ok "$(basename "$1"): the PIDs printed agree (main process $MAIN_PID)"
+        ok "${1##*/}: the PIDs printed agree (main process $MAIN_PID)"
     else
         problems=$MAIN_PID
         MAIN_PID=
-        not_ok "$(basename "$1"): the PIDs printed agree: $problems"
+        not_ok "${1##*/}: the PIDs printed agree: $problems"
     fi
 }
 
