@@ -233,7 +233,7 @@ declare -A PROGRAM_PID PROGRAM_FD PROGRAM_START_US PROGRAM_PARTIAL PROGRAM_ENDED
 # spawn NAME COMMAND [ARG...]: starts COMMAND in the background with its standard output on a
 # pipe that this test reads, as in `./zombie | cat`, and its stderr in $TMP/NAME.err. Lines are
 # taken with read_line or expect_line; each is kept in $TMP/NAME.out as "MS TEXT", MS being the
-# milliseconds since the program was started. Sets SPAWNED_PID.
+# milliseconds since the program was started. Its pid is ${PROGRAM_PID[NAME]}.
 spawn() {
     local name=$1 fd
     launch_on_fifo "$@" || return 1
@@ -254,66 +254,82 @@ launch_on_fifo() {
     PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
     "$@" >"$fifo" 2>"$TMP/$name.err" &
     PROGRAM_PID[$name]=$!
-    SPAWNED_PID=$!
 }
 
-# ms_since NAME: sets SINCE_MS to the milliseconds since NAME was started.
+# ms_since NAME VARIABLE: sets VARIABLE to the milliseconds since NAME was started.
 ms_since() {
-    SINCE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$1]) / 1000))
+    printf -v "$2" %d $(((${EPOCHREALTIME/./} - PROGRAM_START_US[$1]) / 1000))
 }
 
-# read_line NAME TIMEOUT_MS: waits for the next line of NAME's output; sets LINE and LINE_MS.
+# The helpers that set a variable the caller names keep their own variables' names apart
+# (_name, ...): bash's printf -v would otherwise set the helper's local of the same name.
+
+# read_line NAME TIMEOUT_MS [TEXT_VARIABLE [MS_VARIABLE]]: waits for the next line of NAME's
+# output; sets TEXT_VARIABLE to it and MS_VARIABLE to when it came (ms since NAME started).
 # Returns 0, 1 at the end of the output, 2 on time-out.
 read_line() {
-    local name=$1 deadline=$((${EPOCHREALTIME/./} + $2 * 1000)) chunk status left seconds fd
-    [ "${PROGRAM_ENDED[$name]}" -eq 0 ] || return 1
+    local _name=$1 _deadline=$((${EPOCHREALTIME/./} + $2 * 1000)) _chunk _status _left _seconds
+    local _fd _text _ms
+    [ "${PROGRAM_ENDED[$_name]}" -eq 0 ] || return 1
     while :; do
-        left=$((deadline - ${EPOCHREALTIME/./}))
-        [ "$left" -gt 0 ] || return 2
-        printf -v seconds '%d.%06d' $((left / 1000000)) $((left % 1000000))
-        IFS= read -r -t "$seconds" -u "${PROGRAM_FD[$name]}" chunk
-        status=$?
-        if [ "$status" -gt 128 ]; then
+        _left=$((_deadline - ${EPOCHREALTIME/./}))
+        [ "$_left" -gt 0 ] || return 2
+        printf -v _seconds '%d.%06d' $((_left / 1000000)) $((_left % 1000000))
+        IFS= read -r -t "$_seconds" -u "${PROGRAM_FD[$_name]}" _chunk
+        _status=$?
+        if [ "$_status" -gt 128 ]; then
             # Timed out: read keeps what it had of an unfinished line; it goes in front of the rest.
-            PROGRAM_PARTIAL[$name]+=$chunk
+            PROGRAM_PARTIAL[$_name]+=$_chunk
             continue
         fi
-        LINE=${PROGRAM_PARTIAL[$name]}$chunk
-        PROGRAM_PARTIAL[$name]=
-        LINE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$name]) / 1000))
-        if [ "$status" -ne 0 ]; then
+        _text=${PROGRAM_PARTIAL[$_name]}$_chunk
+        PROGRAM_PARTIAL[$_name]=
+        _ms=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$_name]) / 1000))
+        if [ "$_status" -ne 0 ]; then
             # End of output: close the pipe; a last line without a newline still counts.
-            PROGRAM_ENDED[$name]=1
-            PROGRAM_END_MS[$name]=$LINE_MS
-            fd=${PROGRAM_FD[$name]}
-            exec {fd}<&-
-            [ -n "$LINE" ] || return 1
+            PROGRAM_ENDED[$_name]=1
+            PROGRAM_END_MS[$_name]=$_ms
+            _fd=${PROGRAM_FD[$_name]}
+            exec {_fd}<&-
+            [ -n "$_text" ] || return 1
         fi
-        printf '%d %s\n' "$LINE_MS" "$LINE" >>"$TMP/$name.out"
+        printf '%d %s\n' "$_ms" "$_text" >>"$TMP/$_name.out"
+        [ -z "${3:-}" ] || printf -v "$3" %s "$_text"
+        [ -z "${4:-}" ] || printf -v "$4" %d "$_ms"
         return 0
     done
 }
 
-# expect_line NAME REGEX TIMEOUT_MS: reads NAME's output until a line matches the extended
-# REGEX (the lines before it are kept too); sets LINE and LINE_MS. Fails at the end of the
-# output or on time-out.
+# expect_line NAME REGEX TIMEOUT_MS [TEXT_VARIABLE [MS_VARIABLE]]: reads NAME's output until
+# a line matches the extended REGEX (the lines before it are kept too); sets the variables as
+# read_line does, to the last line read. Fails at the end of the output or on time-out.
 expect_line() {
-    local name=$1 pattern=$2 deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) left
+    local _name=$1 _pattern=$2 _deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) _left
+    local _expect_text='' _expect_ms=''
+    local _status=2
     while :; do
-        left=$((deadline - ${EPOCHREALTIME/./} / 1000))
-        [ "$left" -gt 0 ] || return 2
-        read_line "$name" "$left" || return
-        [[ $LINE =~ $pattern ]] && return 0
+        _left=$((_deadline - ${EPOCHREALTIME/./} / 1000))
+        [ "$_left" -gt 0 ] || break
+        read_line "$_name" "$_left" _expect_text _expect_ms || { _status=$? && break; }
+        if [[ $_expect_text =~ $_pattern ]]; then
+            _status=0
+            break
+        fi
     done
+    if [ -n "$_expect_ms" ]; then
+        [ -z "${4:-}" ] || printf -v "$4" %s "$_expect_text"
+        [ -z "${5:-}" ] || printf -v "$5" %d "$_expect_ms"
+    fi
+    return "$_status"
 }
 
 # read_until NAME MS: keeps reading NAME's output until MS milliseconds after its start: a
 # pause during which every line is stamped as it comes.
 read_until() {
-    local name=$1 left
+    local name=$1 left since
     while :; do
-        ms_since "$name"
-        left=$(($2 - SINCE_MS))
+        ms_since "$name" since
+        left=$(($2 - since))
         [ "$left" -gt 0 ] || return 0
         if [ "${PROGRAM_ENDED[$name]}" -eq 1 ]; then
             pause_ms "$left"
@@ -334,8 +350,7 @@ finish_program() {
             kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
             wait "${PROGRAM_PID[$name]}" 2>/dev/null
             PROGRAM_STATUS[$name]=124
-            ms_since "$name"
-            PROGRAM_END_MS[$name]=$SINCE_MS
+            ms_since "$name" "PROGRAM_END_MS[$name]"
             return 1
         fi
     done
@@ -545,31 +560,42 @@ process_age() {
     PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - PROC_STARTED + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
 }
 
-# read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
-# their states, in the same order; CHILD_ZOMBIES counts the zombies.
+# read_children PID PIDS_VARIABLE [STATES_VARIABLE [ZOMBIES_VARIABLE]]: sets the array
+# PIDS_VARIABLE to the pids of PID's children, the array STATES_VARIABLE to their states in
+# the same order, and ZOMBIES_VARIABLE to how many of them are zombies.
 read_children() {
-    local list pid
-    CHILD_PIDS=() CHILD_STATES=() CHILD_ZOMBIES=0
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_children PID PIDS STATES ZOMBIES
+        read_children "$1" CHILD_PIDS CHILD_STATES CHILD_ZOMBIES
+        return
+    fi
+    local -n _pids=$2
+    local _list _pid _states=() _zombies=0
+    _pids=()
     if [ -r "/proc/$1/task/$1/children" ]; then
-        read -r -a list <"/proc/$1/task/$1/children" 2>/dev/null
+        read -r -a _list <"/proc/$1/task/$1/children" 2>/dev/null
     else
         # No children file in this kernel: ps it is.
-        read -r -d '' -a list < <(ps -o pid= --ppid "$1")
+        read -r -d '' -a _list < <(ps -o pid= --ppid "$1")
     fi
-    for pid in "${list[@]}"; do
-        read_proc_stat "$pid" || continue
-        CHILD_PIDS+=("$pid")
-        CHILD_STATES+=("$PROC_STATE")
-        [ "$PROC_STATE" != Z ] || CHILD_ZOMBIES=$((CHILD_ZOMBIES + 1))
+    for _pid in "${_list[@]}"; do
+        read_proc_stat "$_pid" || continue
+        _pids+=("$_pid")
+        _states+=("$PROC_STATE")
+        [ "$PROC_STATE" != Z ] || _zombies=$((_zombies + 1))
     done
+    if [ -n "${3:-}" ]; then
+        local -n _states_wanted=$3
+        _states_wanted=("${_states[@]}")
+    fi
+    [ -z "${4:-}" ] || printf -v "$4" %d "$_zombies"
 }
 
 # children_of PID: one line "pid state" per child of PID.
 children_of() {
-    local i
-    read_children "$1"
-    for i in "${!CHILD_PIDS[@]}"; do
-        echo "${CHILD_PIDS[i]} ${CHILD_STATES[i]}"
+    local i pids states
+    read_children "$1" pids states
+    for i in "${!pids[@]}"; do
+        echo "${pids[i]} ${states[i]}"
     done
 }
 
@@ -747,8 +773,8 @@ finish_to_file() {
 
 # spawn_stamped NAME COMMAND [ARG...]: like spawn, for a program the test does not react to
 # while it runs: a background reader stamps each line of its output as it comes into
-# $TMP/NAME.out, while the test watches something else. Sets SPAWNED_PID; finish_stamped
-# collects it.
+# $TMP/NAME.out, while the test watches something else. Its pid is ${PROGRAM_PID[NAME]};
+# finish_stamped collects it.
 spawn_stamped() {
     local name=$1
     launch_on_fifo "$@" || return 1
