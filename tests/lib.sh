@@ -133,17 +133,23 @@ too_late() {
 
 # ---- Clean-up ----
 
-# The pids of this test's process group but the test itself, from /proc (no process started).
+# own_processes VARIABLE: sets the array VARIABLE to the pids of this test's process group but
+# the test itself, from /proc (no process started); fails if there is none.
 own_processes() {
-    local stat pid
-    OWN_PIDS=()
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}
-        pid=${pid%/stat}
-        read_proc_stat "$pid" || continue
-        [ "$PROC_GROUP" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && OWN_PIDS+=("$pid")
+    if [ $# -eq 0 ]; then # compat: remove once server/client tests use own_processes VARIABLE
+        own_processes OWN_PIDS
+        return
+    fi
+    local -n _own=$1
+    local _stat _pid _group
+    _own=()
+    for _stat in /proc/[0-9]*/stat; do
+        _pid=${_stat#/proc/}
+        _pid=${_pid%/stat}
+        read_proc_stat "$_pid" '' '' _group || continue
+        [ "$_group" = "$$" ] && [ "$_pid" != "$$" ] && [ "$_pid" != "$BASHPID" ] && _own+=("$_pid")
     done
-    [ ${#OWN_PIDS[@]} -gt 0 ]
+    [ ${#_own[@]} -gt 0 ]
 }
 
 # at_exit FUNCTION: runs FUNCTION at exit, before the clean-up below: for what a test starts
@@ -153,31 +159,32 @@ at_exit() {
     EXIT_HOOKS+=("$1")
 }
 
-# others_in_group [SPARE]: like own_processes, but leaves out SPARE and its children: a run
-# start_to_file started, which must go on while a scenario is tried again.
+# others_in_group VARIABLE [SPARE]: like own_processes, but leaves out SPARE and its children:
+# a run start_to_file started, which must go on while a scenario is tried again.
 others_in_group() {
-    own_processes || return 1
-    [ -n "${1:-}" ] || return 0
-    local spared=("$1") children pid kept=()
-    read -r -a children 2>/dev/null <"/proc/$1/task/$1/children" && spared+=("${children[@]}")
-    for pid in "${OWN_PIDS[@]}"; do
-        [[ " ${spared[*]} " == *" $pid "* ]] || kept+=("$pid")
+    own_processes "$1" || return 1
+    [ -n "${2:-}" ] || return 0
+    local -n _others=$1
+    local _spared=("$2") _children _pid _kept=()
+    read -r -a _children 2>/dev/null <"/proc/$2/task/$2/children" && _spared+=("${_children[@]}")
+    for _pid in "${_others[@]}"; do
+        [[ " ${_spared[*]} " == *" $_pid "* ]] || _kept+=("$_pid")
     done
-    OWN_PIDS=("${kept[@]}")
-    [ ${#OWN_PIDS[@]} -gt 0 ]
+    _others=("${_kept[@]}")
+    [ ${#_others[@]} -gt 0 ]
 }
 
 # end_own_processes [SPARE]: ends every process of this test's group but the test itself (and
 # SPARE with its children, if given), politely first.
 end_own_processes() {
-    others_in_group "${1:-}" || return 0
-    kill -TERM "${OWN_PIDS[@]}" 2>/dev/null
-    local waited
+    local others waited
+    others_in_group others "${1:-}" || return 0
+    kill -TERM "${others[@]}" 2>/dev/null
     for ((waited = 0; waited < 100; waited++)); do
-        others_in_group "${1:-}" || return 0
+        others_in_group others "${1:-}" || return 0
         pause_ms 20
     done
-    kill -KILL "${OWN_PIDS[@]}" 2>/dev/null
+    kill -KILL "${others[@]}" 2>/dev/null
 }
 
 finish() {
@@ -203,13 +210,18 @@ trap 'exit 143' TERM INT
 
 # ---- Time ----
 
-# Milliseconds since the epoch, from bash's own clock. In loops, use the variable that
-# clock_ms sets: $(now_ms) would fork a subshell each time round.
+# Milliseconds since the epoch, from bash's own clock. In loops, use clock_ms and a variable:
+# $(now_ms) would fork a subshell each time round.
 now_ms() {
     echo $((${EPOCHREALTIME/./} / 1000))
 }
+# clock_ms VARIABLE: sets VARIABLE to the milliseconds since the epoch.
 clock_ms() {
-    NOW_MS=$((${EPOCHREALTIME/./} / 1000))
+    if [ $# -eq 0 ]; then # compat: remove once server/client tests use clock_ms VARIABLE
+        clock_ms NOW_MS
+        return
+    fi
+    printf -v "$1" %d $((${EPOCHREALTIME/./} / 1000))
 }
 
 # A fifo nobody writes to, open for reading and writing: a read on it with a time-out is a
@@ -219,14 +231,18 @@ mkfifo "$TMP/.pause" && exec {PAUSE_FD}<>"$TMP/.pause"
 # pause_ms MS: waits MS milliseconds.
 pause_ms() {
     [ "$1" -gt 0 ] || return 0
-    local unused seconds
+    local seconds
     printf -v seconds '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
-    read -r -t "$seconds" -u "$PAUSE_FD" unused
+    read -r -t "$seconds" -u "$PAUSE_FD" _
     return 0
 }
 
 # ---- Programs whose output the test reads as it comes ----
 
+# Each program spawn starts is known by the NAME the test gives it: these tables, indexed by
+# NAME, hold its pid, the fd of its pipe, when it started (µs), the unfinished line read so far,
+# whether its output has ended, its exit status and when its output ended (finish_program).
+# shellcheck disable=SC2034 # PROGRAM_STATUS and PROGRAM_END_MS: for the tests to read
 declare -A PROGRAM_PID PROGRAM_FD PROGRAM_START_US PROGRAM_PARTIAL PROGRAM_ENDED PROGRAM_STATUS \
     PROGRAM_END_MS
 
@@ -527,37 +543,50 @@ expect_pids_agree() {
 
 # ---- Processes, seen from /proc (what ps shows, read without starting a process) ----
 
-# proc_state PID: the process's state letter (S sleeping, R running, Z zombie, T stopped),
-# empty if it is gone. Sets PROC_STATE and PROC_PARENT too, for use in loops without $(...).
+# proc_state PID: prints the process's state letter (S sleeping, R running, Z zombie, T
+# stopped), nothing if it is gone. In a loop, read_proc_stat (no subshell).
 proc_state() {
-    read_proc_stat "$1"
-    echo "$PROC_STATE"
+    local state
+    read_proc_stat "$1" state
+    echo "$state"
 }
 
-# read_proc_stat PID: sets PROC_STATE, PROC_PARENT, PROC_GROUP (its process group) and
-# PROC_STARTED (when it was created, in clock ticks since boot) from /proc/PID/stat.
+# read_proc_stat PID STATE_VARIABLE [PARENT_VARIABLE [GROUP_VARIABLE [STARTED_VARIABLE]]]:
+# from /proc/PID/stat, sets the variables named to the process's state letter, its parent's
+# pid, its process group and when it was created (clock ticks since boot); '' skips one.
+# Fails, setting them empty, if the process is gone.
 read_proc_stat() {
-    local fields
-    PROC_STATE= PROC_PARENT= PROC_GROUP= PROC_STARTED=
-    read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
-    fields=${fields##*) } # after the command name, which may hold spaces and parentheses
-    # shellcheck disable=SC2206 # numbers and a state letter: split on spaces
-    fields=($fields) # field 3 on
-    PROC_STATE=${fields[0]} PROC_PARENT=${fields[1]} PROC_GROUP=${fields[2]}
-    PROC_STARTED=${fields[19]}
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_proc_stat PID STATE ...
+        read_proc_stat "$1" PROC_STATE PROC_PARENT PROC_GROUP PROC_STARTED
+        return
+    fi
+    local _fields=() _line _status=0 _field _variable
+    if read -r _line 2>/dev/null <"/proc/$1/stat"; then
+        _line=${_line##*) } # after the command name, which may hold spaces and parentheses
+        read -r -a _fields <<<"$_line" # field 3 on: numbers and a state letter
+    else
+        _status=1
+    fi
+    for _field in 0 1 2 19; do # state, parent, group, start time
+        shift
+        _variable=${1:-}
+        [ -z "$_variable" ] || printf -v "$_variable" %s "${_fields[_field]:-}"
+    done
+    return "$_status"
 }
 
-# process_age PID: sets PROCESS_AGE_MS to how long ago PID was created (its fork), from its
-# start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at least its
-# true age, the tick rounding added. Fails if PID is gone.
+# process_age PID VARIABLE: sets VARIABLE to how long ago PID was created (its fork), in ms,
+# from its start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at
+# least its true age, the tick rounding added. Fails if PID is gone.
 CLOCK_TICKS_PER_S=
 process_age() {
-    local uptime
+    local _uptime _started
     : "${CLOCK_TICKS_PER_S:=$(getconf CLK_TCK 2>/dev/null || echo 100)}"
-    read_proc_stat "$1" || return 1
-    read -r uptime _ </proc/uptime
-    uptime=${uptime/./} # hundredths of a second
-    PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - PROC_STARTED + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
+    read_proc_stat "$1" '' '' '' _started || return 1
+    read -r _uptime _ </proc/uptime
+    _uptime=${_uptime/./} # hundredths of a second
+    printf -v "$2" %d \
+        $(((_uptime * CLOCK_TICKS_PER_S / 100 - _started + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
 }
 
 # read_children PID PIDS_VARIABLE [STATES_VARIABLE [ZOMBIES_VARIABLE]]: sets the array
@@ -569,7 +598,7 @@ read_children() {
         return
     fi
     local -n _pids=$2
-    local _list _pid _states=() _zombies=0
+    local _list _pid _state _states=() _zombies=0
     _pids=()
     if [ -r "/proc/$1/task/$1/children" ]; then
         read -r -a _list <"/proc/$1/task/$1/children" 2>/dev/null
@@ -578,10 +607,10 @@ read_children() {
         read -r -d '' -a _list < <(ps -o pid= --ppid "$1")
     fi
     for _pid in "${_list[@]}"; do
-        read_proc_stat "$_pid" || continue
+        read_proc_stat "$_pid" _state || continue
         _pids+=("$_pid")
-        _states+=("$PROC_STATE")
-        [ "$PROC_STATE" != Z ] || _zombies=$((_zombies + 1))
+        _states+=("$_state")
+        [ "$_state" != Z ] || _zombies=$((_zombies + 1))
     done
     if [ -n "${3:-}" ]; then
         local -n _states_wanted=$3
@@ -599,23 +628,31 @@ children_of() {
     done
 }
 
-# read_masks PID: the signal sets of /proc/PID/status, in hexadecimal (signal N is bit N - 1):
-# BLOCKED (SigBlk), PENDING (SigPnd with ShdPnd: sent to the thread or to the process),
-# IGNORED (SigIgn) and CAUGHT (SigCgt). Fails if PID is gone.
+# read_masks PID BLOCKED_VARIABLE [PENDING_VARIABLE [IGNORED_VARIABLE [CAUGHT_VARIABLE]]]:
+# sets the variables named to the signal sets of /proc/PID/status, in hexadecimal (signal N
+# is bit N - 1): blocked (SigBlk), pending (SigPnd with ShdPnd: sent to the thread or to the
+# process), ignored (SigIgn) and caught (SigCgt); '' skips one. Fails if PID is gone.
 read_masks() {
-    local key value thread=0 process=0
-    BLOCKED= IGNORED= CAUGHT=
-    while read -r key value; do
-        case $key in
-        SigBlk:) BLOCKED=$value ;;
-        SigPnd:) thread=$value ;;
-        ShdPnd:) process=$value ;;
-        SigIgn:) IGNORED=$value ;;
-        SigCgt:) CAUGHT=$value ;;
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_masks PID BLOCKED ...
+        read_masks "$1" BLOCKED PENDING IGNORED CAUGHT
+        return
+    fi
+    local _key _value _blocked='' _thread=0 _process=0 _ignored='' _caught='' _pending
+    while read -r _key _value; do
+        case $_key in
+        SigBlk:) _blocked=$_value ;;
+        SigPnd:) _thread=$_value ;;
+        ShdPnd:) _process=$_value ;;
+        SigIgn:) _ignored=$_value ;;
+        SigCgt:) _caught=$_value ;;
         esac
     done 2>/dev/null <"/proc/$1/status"
-    printf -v PENDING '%016x' $((0x$thread | 0x$process))
-    [ -n "$BLOCKED" ]
+    printf -v _pending '%016x' $((0x$_thread | 0x$_process))
+    [ -z "${2:-}" ] || printf -v "$2" %s "$_blocked"
+    [ -z "${3:-}" ] || printf -v "$3" %s "$_pending"
+    [ -z "${4:-}" ] || printf -v "$4" %s "$_ignored"
+    [ -z "${5:-}" ] || printf -v "$5" %s "$_caught"
+    [ -n "$_blocked" ]
 }
 
 # signal_bit MASK SIGNAL: the bit for SIGNAL (a number) is set in MASK (as read_masks sets).
@@ -623,9 +660,13 @@ signal_bit() {
     (((0x$1 >> ($2 - 1)) & 1))
 }
 
-# no_signal_pending PID: no signal waits to be delivered to PID; sets PENDING (read_masks).
+# no_signal_pending PID [PENDING_VARIABLE]: no signal waits to be delivered to PID; sets
+# PENDING_VARIABLE to the pending set (read_masks).
 no_signal_pending() {
-    read_masks "$1" && [ $((0x$PENDING)) -eq 0 ]
+    local _pending_set
+    read_masks "$1" '' _pending_set || return 1
+    [ -z "${2:-}" ] || printf -v "$2" %s "$_pending_set"
+    [ $((0x$_pending_set)) -eq 0 ]
 }
 
 # in_call PID NAME: the process sleeps in the kernel function NAME, or one whose name holds it
@@ -639,10 +680,10 @@ in_call() {
 # wait_for_state PID STATES MS: waits until the process's state is one of the letters in
 # STATES (e.g. "Z", "ST"); fails on time-out or when it is gone.
 wait_for_state() {
-    local deadline=$((${EPOCHREALTIME/./} / 1000 + $3))
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) state
     while :; do
-        read_proc_stat "$1" || return 1
-        [[ $2 == *"$PROC_STATE"* ]] && return 0
+        read_proc_stat "$1" state || return 1
+        [[ $2 == *"$state"* ]] && return 0
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
         pause_ms 5
     done
@@ -719,7 +760,7 @@ has_lines() {
 # it grows, with bash's read: no process started, however long the wait. Fails on time-out.
 wait_for_lines() {
     local file=$1 pattern=$2 wanted=$3 deadline=$((${EPOCHREALTIME/./} / 1000 + $4 * 1000))
-    local fd line partial= found=0
+    local fd line partial='' found=0
     [ "$wanted" -gt 0 ] || return 0
     until [ -e "$file" ]; do
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
@@ -763,7 +804,7 @@ finish_to_file() {
     local out=$1 name=$2 status
     wait "$FILE_PID"
     status=$?
-    FILE_PID=
+    FILE_PID=''
     check "$name > file exits with status 0 ($status)" [ "$status" -eq 0 ]
     check_no_stderr "$name > file" "$out.err"
     sed 's/^/0 /' "$out" >"$out.stamped"
@@ -795,8 +836,8 @@ stamp_lines() {
 # program and the rest of its output; sets PROGRAM_STATUS[NAME] (124 if it was killed at the
 # time-out) and PROGRAM_END_MS[NAME], the stamp of its last line.
 finish_stamped() {
-    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000}))
-    while read_proc_stat "${PROGRAM_PID[$name]}" && [ "$PROC_STATE" != Z ]; do
+    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000})) state
+    while read_proc_stat "${PROGRAM_PID[$name]}" state && [ "$state" != Z ]; do
         if [ $((${EPOCHREALTIME/./} / 1000)) -ge "$deadline" ]; then
             kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
             break
@@ -804,10 +845,13 @@ finish_stamped() {
         pause_ms 20
     done
     wait "${PROGRAM_PID[$name]}"
-    PROGRAM_STATUS[$name]=$?
-    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || PROGRAM_STATUS[$name]=124
+    local status=$?
+    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || status=124
+    # shellcheck disable=SC2034 # for the test to read
+    PROGRAM_STATUS[$name]=$status
     wait "${STAMPER_PID[$name]}"
     local last
     last=$(tail -n 1 "$TMP/$name.out")
+    # shellcheck disable=SC2034 # for the test to read
     PROGRAM_END_MS[$name]=${last%% *}
 }

@@ -97,7 +97,7 @@ interrupted() {
         [ "$round" -eq 2 ] || first_wait_ms=$at
         # A learner presses Ctrl+C while the program waits: it must be asleep.
         if ! wait_for_state "$pid" S 3000; then
-            not_ok "$program sleeps (state S) after 'wait..' number $round (state '$PROC_STATE')"
+            not_ok "$program sleeps (state S) after 'wait..' number $round (state '$(proc_state "$pid")')"
             return
         fi
         ms_since "$name" asleep_ms # the sleep had begun by then

@@ -103,11 +103,15 @@ capture() {
 
 # has_line REGEX [N]: at least N lines (default 1) of PANE_LINES match the extended REGEX;
 # sets MATCH to the first of them and COUNT to how many there are.
+# (PANE_LINES, MATCH and COUNT are this file's screen model: the last screen read, and what
+# has_line found in it; the conditions a test writes for wait_for_pane read them too.)
 has_line() {
     local line
+    # shellcheck disable=SC2034 # MATCH: for the test to read
     MATCH='' COUNT=0
     for line in "${PANE_LINES[@]}"; do
         [[ $line =~ $1 ]] || continue
+        # shellcheck disable=SC2034
         [ "$COUNT" -gt 0 ] || MATCH=$line
         COUNT=$((COUNT + 1))
     done
