@@ -678,14 +678,14 @@ in_call() {
 }
 
 # wait_for_state PID STATES MS: waits until the process's state is one of the letters in
-# STATES (e.g. "Z", "ST"); fails on time-out or when it is gone.
+# STATES (e.g. "Z", "ST"), looking every 10 ms; fails on time-out or when it is gone.
 wait_for_state() {
     local deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) state
     while :; do
         read_proc_stat "$1" state || return 1
         [[ $2 == *"$state"* ]] && return 0
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
-        pause_ms 5
+        pause_ms 10
     done
 }
 
