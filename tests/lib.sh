@@ -842,7 +842,7 @@ finish_stamped() {
             kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
             break
         fi
-        pause_ms 20
+        pause_ms 100 # the time of its end is its last line's stamp: no hurry
     done
     wait "${PROGRAM_PID[$name]}"
     local status=$?
