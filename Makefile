@@ -4,6 +4,8 @@
 #   make zombie     build one program
 #   make test       build everything and run the test suite (tests/run, with prove)
 #   make test-stress the same beside two busy loops, as on a machine busy with other work
+#   make test-env   the checks of make demo and make demo-zombie in tmux (tests/run --env)
+#   make mutants    apply each mutant (mutants/, mistakes/) and see its tests fail (tools/mutants)
 #   make bench      measure the echo server beside a minimal forking server (tests/bench)
 #   make demo       the server, three clients and ps, ready-made in tmux (tools/demo)
 #   make demo-zombie ./zombie beside ps, in tmux
@@ -26,7 +28,7 @@ TEST_LIBRARIES := tests/inject.so
 
 COMPILE = $(CC) $(STANDARD) $(WARNINGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
-.PHONY: all test-tools test test-stress bench format format-check clean demo demo-zombie FORCE
+.PHONY: all test-tools test test-stress test-env mutants bench format format-check clean demo demo-zombie FORCE
 
 all: $(PROGRAMS)
 
@@ -57,6 +59,12 @@ test: all test-tools
 
 test-stress: all test-tools
 	CC="$(CC)" tests/run --load 2
+
+test-env: all test-tools
+	CC="$(CC)" tests/run --env
+
+mutants:
+	CC="$(CC)" tools/mutants
 
 bench: server test-tools
 	tests/bench

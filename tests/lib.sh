@@ -26,13 +26,18 @@ fi
 # Each test runs in its own process group, so that at exit it can end everything it started
 # (servers, clients, children they forked) and nothing else. setsid only re-executes the script
 # when it is not already a group leader.
-if [ "$(ps -o pgid= -p $$ | tr -d ' ')" != "$$" ]; then
+# (The group is field 5 of /proc/PID/stat, read without starting a process: on a machine where
+# starting one costs 10 ms, the few a test starts before its first check add up.)
+read -r _ _ _ _ group _ </proc/$$/stat
+if [ "$group" != "$$" ]; then
     exec setsid bash "$0" "$@"
 fi
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)
 cd "$TOP" || exit 2
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/test-$(basename "$0" .test).XXXXXX") || exit 2
+TEST_NAME=${0##*/}
+TEST_NAME=${TEST_NAME%.test}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test-$TEST_NAME.XXXXXX") || exit 2
 CHECKS=0
 FAILURES=0
 
@@ -128,17 +133,23 @@ too_late() {
 
 # ---- Clean-up ----
 
-# The pids of this test's process group but the test itself, from /proc (no process started).
+# own_processes VARIABLE: sets the array VARIABLE to the pids of this test's process group but
+# the test itself, from /proc (no process started); fails if there is none.
 own_processes() {
-    local stat pid
-    OWN_PIDS=()
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}
-        pid=${pid%/stat}
-        read_proc_stat "$pid" || continue
-        [ "$PROC_GROUP" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && OWN_PIDS+=("$pid")
+    if [ $# -eq 0 ]; then # compat: remove once server/client tests use own_processes VARIABLE
+        own_processes OWN_PIDS
+        return
+    fi
+    local -n _own=$1
+    local _stat _pid _group
+    _own=()
+    for _stat in /proc/[0-9]*/stat; do
+        _pid=${_stat#/proc/}
+        _pid=${_pid%/stat}
+        read_proc_stat "$_pid" '' '' _group || continue
+        [ "$_group" = "$$" ] && [ "$_pid" != "$$" ] && [ "$_pid" != "$BASHPID" ] && _own+=("$_pid")
     done
-    [ ${#OWN_PIDS[@]} -gt 0 ]
+    [ ${#_own[@]} -gt 0 ]
 }
 
 # at_exit FUNCTION: runs FUNCTION at exit, before the clean-up below: for what a test starts
@@ -148,31 +159,32 @@ at_exit() {
     EXIT_HOOKS+=("$1")
 }
 
-# others_in_group [SPARE]: like own_processes, but leaves out SPARE and its children: a run
-# start_to_file started, which must go on while a scenario is tried again.
+# others_in_group VARIABLE [SPARE]: like own_processes, but leaves out SPARE and its children:
+# a run start_to_file started, which must go on while a scenario is tried again.
 others_in_group() {
-    own_processes || return 1
-    [ -n "${1:-}" ] || return 0
-    local spared=("$1") children pid kept=()
-    read -r -a children 2>/dev/null <"/proc/$1/task/$1/children" && spared+=("${children[@]}")
-    for pid in "${OWN_PIDS[@]}"; do
-        [[ " ${spared[*]} " == *" $pid "* ]] || kept+=("$pid")
+    own_processes "$1" || return 1
+    [ -n "${2:-}" ] || return 0
+    local -n _others=$1
+    local _spared=("$2") _children _pid _kept=()
+    read -r -a _children 2>/dev/null <"/proc/$2/task/$2/children" && _spared+=("${_children[@]}")
+    for _pid in "${_others[@]}"; do
+        [[ " ${_spared[*]} " == *" $_pid "* ]] || _kept+=("$_pid")
     done
-    OWN_PIDS=("${kept[@]}")
-    [ ${#OWN_PIDS[@]} -gt 0 ]
+    _others=("${_kept[@]}")
+    [ ${#_others[@]} -gt 0 ]
 }
 
 # end_own_processes [SPARE]: ends every process of this test's group but the test itself (and
 # SPARE with its children, if given), politely first.
 end_own_processes() {
-    others_in_group "${1:-}" || return 0
-    kill -TERM "${OWN_PIDS[@]}" 2>/dev/null
-    local waited
+    local others waited
+    others_in_group others "${1:-}" || return 0
+    kill -TERM "${others[@]}" 2>/dev/null
     for ((waited = 0; waited < 100; waited++)); do
-        others_in_group "${1:-}" || return 0
+        others_in_group others "${1:-}" || return 0
         pause_ms 20
     done
-    kill -KILL "${OWN_PIDS[@]}" 2>/dev/null
+    kill -KILL "${others[@]}" 2>/dev/null
 }
 
 finish() {
@@ -198,13 +210,18 @@ trap 'exit 143' TERM INT
 
 # ---- Time ----
 
-# Milliseconds since the epoch, from bash's own clock. In loops, use the variable that
-# clock_ms sets: $(now_ms) would fork a subshell each time round.
+# Milliseconds since the epoch, from bash's own clock. In loops, use clock_ms and a variable:
+# $(now_ms) would fork a subshell each time round.
 now_ms() {
     echo $((${EPOCHREALTIME/./} / 1000))
 }
+# clock_ms VARIABLE: sets VARIABLE to the milliseconds since the epoch.
 clock_ms() {
-    NOW_MS=$((${EPOCHREALTIME/./} / 1000))
+    if [ $# -eq 0 ]; then # compat: remove once server/client tests use clock_ms VARIABLE
+        clock_ms NOW_MS
+        return
+    fi
+    printf -v "$1" %d $((${EPOCHREALTIME/./} / 1000))
 }
 
 # A fifo nobody writes to, open for reading and writing: a read on it with a time-out is a
@@ -214,21 +231,25 @@ mkfifo "$TMP/.pause" && exec {PAUSE_FD}<>"$TMP/.pause"
 # pause_ms MS: waits MS milliseconds.
 pause_ms() {
     [ "$1" -gt 0 ] || return 0
-    local unused seconds
+    local seconds
     printf -v seconds '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
-    read -r -t "$seconds" -u "$PAUSE_FD" unused
+    read -r -t "$seconds" -u "$PAUSE_FD" _
     return 0
 }
 
 # ---- Programs whose output the test reads as it comes ----
 
+# Each program spawn starts is known by the NAME the test gives it: these tables, indexed by
+# NAME, hold its pid, the fd of its pipe, when it started (µs), the unfinished line read so far,
+# whether its output has ended, its exit status and when its output ended (finish_program).
+# shellcheck disable=SC2034 # PROGRAM_STATUS and PROGRAM_END_MS: for the tests to read
 declare -A PROGRAM_PID PROGRAM_FD PROGRAM_START_US PROGRAM_PARTIAL PROGRAM_ENDED PROGRAM_STATUS \
     PROGRAM_END_MS
 
 # spawn NAME COMMAND [ARG...]: starts COMMAND in the background with its standard output on a
 # pipe that this test reads, as in `./zombie | cat`, and its stderr in $TMP/NAME.err. Lines are
 # taken with read_line or expect_line; each is kept in $TMP/NAME.out as "MS TEXT", MS being the
-# milliseconds since the program was started. Sets SPAWNED_PID.
+# milliseconds since the program was started. Its pid is ${PROGRAM_PID[NAME]}.
 spawn() {
     local name=$1 fd
     launch_on_fifo "$@" || return 1
@@ -249,66 +270,82 @@ launch_on_fifo() {
     PROGRAM_START_US[$name]=${EPOCHREALTIME/./}
     "$@" >"$fifo" 2>"$TMP/$name.err" &
     PROGRAM_PID[$name]=$!
-    SPAWNED_PID=$!
 }
 
-# ms_since NAME: sets SINCE_MS to the milliseconds since NAME was started.
+# ms_since NAME VARIABLE: sets VARIABLE to the milliseconds since NAME was started.
 ms_since() {
-    SINCE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$1]) / 1000))
+    printf -v "$2" %d $(((${EPOCHREALTIME/./} - PROGRAM_START_US[$1]) / 1000))
 }
 
-# read_line NAME TIMEOUT_MS: waits for the next line of NAME's output; sets LINE and LINE_MS.
+# The helpers that set a variable the caller names keep their own variables' names apart
+# (_name, ...): bash's printf -v would otherwise set the helper's local of the same name.
+
+# read_line NAME TIMEOUT_MS [TEXT_VARIABLE [MS_VARIABLE]]: waits for the next line of NAME's
+# output; sets TEXT_VARIABLE to it and MS_VARIABLE to when it came (ms since NAME started).
 # Returns 0, 1 at the end of the output, 2 on time-out.
 read_line() {
-    local name=$1 deadline=$((${EPOCHREALTIME/./} + $2 * 1000)) chunk status left seconds fd
-    [ "${PROGRAM_ENDED[$name]}" -eq 0 ] || return 1
+    local _name=$1 _deadline=$((${EPOCHREALTIME/./} + $2 * 1000)) _chunk _status _left _seconds
+    local _fd _text _ms
+    [ "${PROGRAM_ENDED[$_name]}" -eq 0 ] || return 1
     while :; do
-        left=$((deadline - ${EPOCHREALTIME/./}))
-        [ "$left" -gt 0 ] || return 2
-        printf -v seconds '%d.%06d' $((left / 1000000)) $((left % 1000000))
-        IFS= read -r -t "$seconds" -u "${PROGRAM_FD[$name]}" chunk
-        status=$?
-        if [ "$status" -gt 128 ]; then
+        _left=$((_deadline - ${EPOCHREALTIME/./}))
+        [ "$_left" -gt 0 ] || return 2
+        printf -v _seconds '%d.%06d' $((_left / 1000000)) $((_left % 1000000))
+        IFS= read -r -t "$_seconds" -u "${PROGRAM_FD[$_name]}" _chunk
+        _status=$?
+        if [ "$_status" -gt 128 ]; then
             # Timed out: read keeps what it had of an unfinished line; it goes in front of the rest.
-            PROGRAM_PARTIAL[$name]+=$chunk
+            PROGRAM_PARTIAL[$_name]+=$_chunk
             continue
         fi
-        LINE=${PROGRAM_PARTIAL[$name]}$chunk
-        PROGRAM_PARTIAL[$name]=
-        LINE_MS=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$name]) / 1000))
-        if [ "$status" -ne 0 ]; then
+        _text=${PROGRAM_PARTIAL[$_name]}$_chunk
+        PROGRAM_PARTIAL[$_name]=
+        _ms=$(((${EPOCHREALTIME/./} - PROGRAM_START_US[$_name]) / 1000))
+        if [ "$_status" -ne 0 ]; then
             # End of output: close the pipe; a last line without a newline still counts.
-            PROGRAM_ENDED[$name]=1
-            PROGRAM_END_MS[$name]=$LINE_MS
-            fd=${PROGRAM_FD[$name]}
-            exec {fd}<&-
-            [ -n "$LINE" ] || return 1
+            PROGRAM_ENDED[$_name]=1
+            PROGRAM_END_MS[$_name]=$_ms
+            _fd=${PROGRAM_FD[$_name]}
+            exec {_fd}<&-
+            [ -n "$_text" ] || return 1
         fi
-        printf '%d %s\n' "$LINE_MS" "$LINE" >>"$TMP/$name.out"
+        printf '%d %s\n' "$_ms" "$_text" >>"$TMP/$_name.out"
+        [ -z "${3:-}" ] || printf -v "$3" %s "$_text"
+        [ -z "${4:-}" ] || printf -v "$4" %d "$_ms"
         return 0
     done
 }
 
-# expect_line NAME REGEX TIMEOUT_MS: reads NAME's output until a line matches the extended
-# REGEX (the lines before it are kept too); sets LINE and LINE_MS. Fails at the end of the
-# output or on time-out.
+# expect_line NAME REGEX TIMEOUT_MS [TEXT_VARIABLE [MS_VARIABLE]]: reads NAME's output until
+# a line matches the extended REGEX (the lines before it are kept too); sets the variables as
+# read_line does, to the last line read. Fails at the end of the output or on time-out.
 expect_line() {
-    local name=$1 pattern=$2 deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) left
+    local _name=$1 _pattern=$2 _deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) _left
+    local _expect_text='' _expect_ms=''
+    local _status=2
     while :; do
-        left=$((deadline - ${EPOCHREALTIME/./} / 1000))
-        [ "$left" -gt 0 ] || return 2
-        read_line "$name" "$left" || return
-        [[ $LINE =~ $pattern ]] && return 0
+        _left=$((_deadline - ${EPOCHREALTIME/./} / 1000))
+        [ "$_left" -gt 0 ] || break
+        read_line "$_name" "$_left" _expect_text _expect_ms || { _status=$? && break; }
+        if [[ $_expect_text =~ $_pattern ]]; then
+            _status=0
+            break
+        fi
     done
+    if [ -n "$_expect_ms" ]; then
+        [ -z "${4:-}" ] || printf -v "$4" %s "$_expect_text"
+        [ -z "${5:-}" ] || printf -v "$5" %d "$_expect_ms"
+    fi
+    return "$_status"
 }
 
 # read_until NAME MS: keeps reading NAME's output until MS milliseconds after its start: a
 # pause during which every line is stamped as it comes.
 read_until() {
-    local name=$1 left
+    local name=$1 left since
     while :; do
-        ms_since "$name"
-        left=$(($2 - SINCE_MS))
+        ms_since "$name" since
+        left=$(($2 - since))
         [ "$left" -gt 0 ] || return 0
         if [ "${PROGRAM_ENDED[$name]}" -eq 1 ]; then
             pause_ms "$left"
@@ -329,8 +366,7 @@ finish_program() {
             kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
             wait "${PROGRAM_PID[$name]}" 2>/dev/null
             PROGRAM_STATUS[$name]=124
-            ms_since "$name"
-            PROGRAM_END_MS[$name]=$SINCE_MS
+            ms_since "$name" "PROGRAM_END_MS[$name]"
             return 1
         fi
     done
@@ -361,37 +397,59 @@ text_of() {
     sed -E 's/^[0-9]+ //' "$1"
 }
 
+# The helpers below read stamped files with bash's own read and =~ (extended regular
+# expressions, as grep -E): the tests call them dozens of times, and a sed, grep or awk each
+# time cost more than all the rest of a test.
+
 # line_ms FILE REGEX [N]: the time stamp of the Nth (default first) line whose text matches
 # the extended REGEX (empty if there is none).
 line_ms() {
-    awk -v pattern="$2" -v wanted="${3:-1}" \
-        '{ ms = $1; sub(/^[0-9]+ /, ""); if ($0 ~ pattern && ++seen == wanted) { print ms; exit } }' "$1"
+    local line seen=0
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [[ ${line#* } =~ $2 ]]; then
+            seen=$((seen + 1))
+            [ "$seen" -lt "${3:-1}" ] || { echo "${line%% *}" && return 0; }
+        fi
+    done <"$1"
 }
 
-# count_matching FILE REGEX: how many lines of a stamped file match.
+# count_into VARIABLE FILE REGEX: sets VARIABLE to how many lines of a stamped file match.
+count_into() {
+    local _line _found=0 # names the caller's VARIABLE will not have
+    while IFS= read -r _line || [ -n "$_line" ]; do
+        [[ ${_line#* } =~ $3 ]] && _found=$((_found + 1)) # the text, after the stamp
+    done <"$2"
+    printf -v "$1" %d "$_found"
+}
+
+# count_matching FILE REGEX: prints how many lines of a stamped file match.
 count_matching() {
-    text_of "$1" | grep -cE -- "$2"
+    local found
+    count_into found "$1" "$2"
+    echo "$found"
 }
 
 # expect_count FILE REGEX N: exactly N lines match (so none is lost or printed twice).
 expect_count() {
     local file=$1 pattern=$2 wanted=$3 found
-    found=$(count_matching "$file" "$pattern")
+    count_into found "$file" "$pattern"
     if [ "$found" -eq "$wanted" ]; then
-        ok "$(basename "$file"): $wanted line(s) matching /$pattern/"
+        ok "${file##*/}: $wanted line(s) matching /$pattern/"
     else
-        not_ok "$(basename "$file"): $wanted line(s) matching /$pattern/, found $found"
+        not_ok "${file##*/}: $wanted line(s) matching /$pattern/, found $found"
     fi
 }
 
 # expect_lines FILE N: the output has exactly N lines.
 expect_lines() {
-    local found
-    found=$(wc -l <"$1")
+    local found=0 line
+    while IFS= read -r line; do
+        found=$((found + 1))
+    done <"$1"
     if [ "$found" -eq "$2" ]; then
-        ok "$(basename "$1"): $2 lines in all"
+        ok "${1##*/}: $2 lines in all"
     else
-        not_ok "$(basename "$1"): $2 lines in all, found $found"
+        not_ok "${1##*/}: $2 lines in all, found $found"
         diag_file "$1" "    "
     fi
 }
@@ -475,93 +533,126 @@ check_pid_lines() {
 expect_pids_agree() {
     local problems
     if MAIN_PID=$(check_pid_lines "$1" "$2"); then
-        ok "$(basename "$1"): the PIDs printed agree (main process $MAIN_PID)"
+        ok "${1##*/}: the PIDs printed agree (main process $MAIN_PID)"
     else
         problems=$MAIN_PID
         MAIN_PID=
-        not_ok "$(basename "$1"): the PIDs printed agree: $problems"
+        not_ok "${1##*/}: the PIDs printed agree: $problems"
     fi
 }
 
 # ---- Processes, seen from /proc (what ps shows, read without starting a process) ----
 
-# proc_state PID: the process's state letter (S sleeping, R running, Z zombie, T stopped),
-# empty if it is gone. Sets PROC_STATE and PROC_PARENT too, for use in loops without $(...).
+# proc_state PID: prints the process's state letter (S sleeping, R running, Z zombie, T
+# stopped), nothing if it is gone. In a loop, read_proc_stat (no subshell).
 proc_state() {
-    read_proc_stat "$1"
-    echo "$PROC_STATE"
+    local state
+    read_proc_stat "$1" state
+    echo "$state"
 }
 
-# read_proc_stat PID: sets PROC_STATE, PROC_PARENT, PROC_GROUP (its process group) and
-# PROC_STARTED (when it was created, in clock ticks since boot) from /proc/PID/stat.
+# read_proc_stat PID STATE_VARIABLE [PARENT_VARIABLE [GROUP_VARIABLE [STARTED_VARIABLE]]]:
+# from /proc/PID/stat, sets the variables named to the process's state letter, its parent's
+# pid, its process group and when it was created (clock ticks since boot); '' skips one.
+# Fails, setting them empty, if the process is gone.
 read_proc_stat() {
-    local fields
-    PROC_STATE= PROC_PARENT= PROC_GROUP= PROC_STARTED=
-    read -r fields 2>/dev/null <"/proc/$1/stat" || return 1
-    fields=${fields##*) } # after the command name, which may hold spaces and parentheses
-    # shellcheck disable=SC2206 # numbers and a state letter: split on spaces
-    fields=($fields) # field 3 on
-    PROC_STATE=${fields[0]} PROC_PARENT=${fields[1]} PROC_GROUP=${fields[2]}
-    PROC_STARTED=${fields[19]}
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_proc_stat PID STATE ...
+        read_proc_stat "$1" PROC_STATE PROC_PARENT PROC_GROUP PROC_STARTED
+        return
+    fi
+    local _fields=() _line _status=0 _field _variable
+    if read -r _line 2>/dev/null <"/proc/$1/stat"; then
+        _line=${_line##*) } # after the command name, which may hold spaces and parentheses
+        read -r -a _fields <<<"$_line" # field 3 on: numbers and a state letter
+    else
+        _status=1
+    fi
+    for _field in 0 1 2 19; do # state, parent, group, start time
+        shift
+        _variable=${1:-}
+        [ -z "$_variable" ] || printf -v "$_variable" %s "${_fields[_field]:-}"
+    done
+    return "$_status"
 }
 
-# process_age PID: sets PROCESS_AGE_MS to how long ago PID was created (its fork), from its
-# start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at least its
-# true age, the tick rounding added. Fails if PID is gone.
-CLOCK_TICKS_PER_S=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# process_age PID VARIABLE: sets VARIABLE to how long ago PID was created (its fork), in ms,
+# from its start time in /proc/PID/stat and /proc/uptime, both in clock ticks (10 ms here): at
+# least its true age, the tick rounding added. Fails if PID is gone.
+CLOCK_TICKS_PER_S=
 process_age() {
-    local uptime
-    read_proc_stat "$1" || return 1
-    read -r uptime _ </proc/uptime
-    uptime=${uptime/./} # hundredths of a second
-    PROCESS_AGE_MS=$(((uptime * CLOCK_TICKS_PER_S / 100 - PROC_STARTED + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
+    local _uptime _started
+    : "${CLOCK_TICKS_PER_S:=$(getconf CLK_TCK 2>/dev/null || echo 100)}"
+    read_proc_stat "$1" '' '' '' _started || return 1
+    read -r _uptime _ </proc/uptime
+    _uptime=${_uptime/./} # hundredths of a second
+    printf -v "$2" %d \
+        $(((_uptime * CLOCK_TICKS_PER_S / 100 - _started + 1) * 1000 / CLOCK_TICKS_PER_S + 10))
 }
 
-# read_children PID: sets CHILD_PIDS to the pids of PID's children and CHILD_STATES to
-# their states, in the same order; CHILD_ZOMBIES counts the zombies.
+# read_children PID PIDS_VARIABLE [STATES_VARIABLE [ZOMBIES_VARIABLE]]: sets the array
+# PIDS_VARIABLE to the pids of PID's children, the array STATES_VARIABLE to their states in
+# the same order, and ZOMBIES_VARIABLE to how many of them are zombies.
 read_children() {
-    local list pid
-    CHILD_PIDS=() CHILD_STATES=() CHILD_ZOMBIES=0
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_children PID PIDS STATES ZOMBIES
+        read_children "$1" CHILD_PIDS CHILD_STATES CHILD_ZOMBIES
+        return
+    fi
+    local -n _pids=$2
+    local _list _pid _state _states=() _zombies=0
+    _pids=()
     if [ -r "/proc/$1/task/$1/children" ]; then
-        read -r -a list <"/proc/$1/task/$1/children" 2>/dev/null
+        read -r -a _list <"/proc/$1/task/$1/children" 2>/dev/null
     else
         # No children file in this kernel: ps it is.
-        read -r -d '' -a list < <(ps -o pid= --ppid "$1")
+        read -r -d '' -a _list < <(ps -o pid= --ppid "$1")
     fi
-    for pid in "${list[@]}"; do
-        read_proc_stat "$pid" || continue
-        CHILD_PIDS+=("$pid")
-        CHILD_STATES+=("$PROC_STATE")
-        [ "$PROC_STATE" != Z ] || CHILD_ZOMBIES=$((CHILD_ZOMBIES + 1))
+    for _pid in "${_list[@]}"; do
+        read_proc_stat "$_pid" _state || continue
+        _pids+=("$_pid")
+        _states+=("$_state")
+        [ "$_state" != Z ] || _zombies=$((_zombies + 1))
     done
+    if [ -n "${3:-}" ]; then
+        local -n _states_wanted=$3
+        _states_wanted=("${_states[@]}")
+    fi
+    [ -z "${4:-}" ] || printf -v "$4" %d "$_zombies"
 }
 
 # children_of PID: one line "pid state" per child of PID.
 children_of() {
-    local i
-    read_children "$1"
-    for i in "${!CHILD_PIDS[@]}"; do
-        echo "${CHILD_PIDS[i]} ${CHILD_STATES[i]}"
+    local i pids states
+    read_children "$1" pids states
+    for i in "${!pids[@]}"; do
+        echo "${pids[i]} ${states[i]}"
     done
 }
 
-# read_masks PID: the signal sets of /proc/PID/status, in hexadecimal (signal N is bit N - 1):
-# BLOCKED (SigBlk), PENDING (SigPnd with ShdPnd: sent to the thread or to the process),
-# IGNORED (SigIgn) and CAUGHT (SigCgt). Fails if PID is gone.
+# read_masks PID BLOCKED_VARIABLE [PENDING_VARIABLE [IGNORED_VARIABLE [CAUGHT_VARIABLE]]]:
+# sets the variables named to the signal sets of /proc/PID/status, in hexadecimal (signal N
+# is bit N - 1): blocked (SigBlk), pending (SigPnd with ShdPnd: sent to the thread or to the
+# process), ignored (SigIgn) and caught (SigCgt); '' skips one. Fails if PID is gone.
 read_masks() {
-    local key value thread=0 process=0
-    BLOCKED= IGNORED= CAUGHT=
-    while read -r key value; do
-        case $key in
-        SigBlk:) BLOCKED=$value ;;
-        SigPnd:) thread=$value ;;
-        ShdPnd:) process=$value ;;
-        SigIgn:) IGNORED=$value ;;
-        SigCgt:) CAUGHT=$value ;;
+    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_masks PID BLOCKED ...
+        read_masks "$1" BLOCKED PENDING IGNORED CAUGHT
+        return
+    fi
+    local _key _value _blocked='' _thread=0 _process=0 _ignored='' _caught='' _pending
+    while read -r _key _value; do
+        case $_key in
+        SigBlk:) _blocked=$_value ;;
+        SigPnd:) _thread=$_value ;;
+        ShdPnd:) _process=$_value ;;
+        SigIgn:) _ignored=$_value ;;
+        SigCgt:) _caught=$_value ;;
         esac
     done 2>/dev/null <"/proc/$1/status"
-    printf -v PENDING '%016x' $((0x$thread | 0x$process))
-    [ -n "$BLOCKED" ]
+    printf -v _pending '%016x' $((0x$_thread | 0x$_process))
+    [ -z "${2:-}" ] || printf -v "$2" %s "$_blocked"
+    [ -z "${3:-}" ] || printf -v "$3" %s "$_pending"
+    [ -z "${4:-}" ] || printf -v "$4" %s "$_ignored"
+    [ -z "${5:-}" ] || printf -v "$5" %s "$_caught"
+    [ -n "$_blocked" ]
 }
 
 # signal_bit MASK SIGNAL: the bit for SIGNAL (a number) is set in MASK (as read_masks sets).
@@ -569,9 +660,13 @@ signal_bit() {
     (((0x$1 >> ($2 - 1)) & 1))
 }
 
-# no_signal_pending PID: no signal waits to be delivered to PID; sets PENDING (read_masks).
+# no_signal_pending PID [PENDING_VARIABLE]: no signal waits to be delivered to PID; sets
+# PENDING_VARIABLE to the pending set (read_masks).
 no_signal_pending() {
-    read_masks "$1" && [ $((0x$PENDING)) -eq 0 ]
+    local _pending_set
+    read_masks "$1" '' _pending_set || return 1
+    [ -z "${2:-}" ] || printf -v "$2" %s "$_pending_set"
+    [ $((0x$_pending_set)) -eq 0 ]
 }
 
 # in_call PID NAME: the process sleeps in the kernel function NAME, or one whose name holds it
@@ -583,14 +678,14 @@ in_call() {
 }
 
 # wait_for_state PID STATES MS: waits until the process's state is one of the letters in
-# STATES (e.g. "Z", "ST"); fails on time-out or when it is gone.
+# STATES (e.g. "Z", "ST"), looking every 10 ms; fails on time-out or when it is gone.
 wait_for_state() {
-    local deadline=$((${EPOCHREALTIME/./} / 1000 + $3))
+    local deadline=$((${EPOCHREALTIME/./} / 1000 + $3)) state
     while :; do
-        read_proc_stat "$1" || return 1
-        [[ $2 == *"$PROC_STATE"* ]] && return 0
+        read_proc_stat "$1" state || return 1
+        [[ $2 == *"$state"* ]] && return 0
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
-        pause_ms 5
+        pause_ms 10
     done
 }
 
@@ -608,11 +703,17 @@ wait_gone() {
 # wait_until SECONDS COMMAND [ARG...]: runs COMMAND every 20 ms until it succeeds; fails on
 # time-out. COMMAND should be a builtin or a function made of builtins.
 wait_until() {
-    local deadline=$((${EPOCHREALTIME/./} / 1000 + $1 * 1000))
-    shift
+    poll_every 20 "$@"
+}
+
+# poll_every MS SECONDS COMMAND [ARG...]: wait_until, looking every MS milliseconds: for a
+# COMMAND that starts processes (tmux, ps), which every 20 ms would cost more than the test.
+poll_every() {
+    local interval=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000))
+    shift 2
     until "$@"; do
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
-        pause_ms 20
+        pause_ms "$interval"
     done
 }
 
@@ -659,7 +760,7 @@ has_lines() {
 # it grows, with bash's read: no process started, however long the wait. Fails on time-out.
 wait_for_lines() {
     local file=$1 pattern=$2 wanted=$3 deadline=$((${EPOCHREALTIME/./} / 1000 + $4 * 1000))
-    local fd line partial= found=0
+    local fd line partial='' found=0
     [ "$wanted" -gt 0 ] || return 0
     until [ -e "$file" ]; do
         [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
@@ -703,7 +804,7 @@ finish_to_file() {
     local out=$1 name=$2 status
     wait "$FILE_PID"
     status=$?
-    FILE_PID=
+    FILE_PID=''
     check "$name > file exits with status 0 ($status)" [ "$status" -eq 0 ]
     check_no_stderr "$name > file" "$out.err"
     sed 's/^/0 /' "$out" >"$out.stamped"
@@ -713,8 +814,8 @@ finish_to_file() {
 
 # spawn_stamped NAME COMMAND [ARG...]: like spawn, for a program the test does not react to
 # while it runs: a background reader stamps each line of its output as it comes into
-# $TMP/NAME.out, while the test watches something else. Sets SPAWNED_PID; finish_stamped
-# collects it.
+# $TMP/NAME.out, while the test watches something else. Its pid is ${PROGRAM_PID[NAME]};
+# finish_stamped collects it.
 spawn_stamped() {
     local name=$1
     launch_on_fifo "$@" || return 1
@@ -735,19 +836,22 @@ stamp_lines() {
 # program and the rest of its output; sets PROGRAM_STATUS[NAME] (124 if it was killed at the
 # time-out) and PROGRAM_END_MS[NAME], the stamp of its last line.
 finish_stamped() {
-    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000}))
-    while read_proc_stat "${PROGRAM_PID[$name]}" && [ "$PROC_STATE" != Z ]; do
+    local name=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + ${2:-30000})) state
+    while read_proc_stat "${PROGRAM_PID[$name]}" state && [ "$state" != Z ]; do
         if [ $((${EPOCHREALTIME/./} / 1000)) -ge "$deadline" ]; then
             kill -KILL "${PROGRAM_PID[$name]}" 2>/dev/null
             break
         fi
-        pause_ms 20
+        pause_ms 100 # the time of its end is its last line's stamp: no hurry
     done
     wait "${PROGRAM_PID[$name]}"
-    PROGRAM_STATUS[$name]=$?
-    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || PROGRAM_STATUS[$name]=124
+    local status=$?
+    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || status=124
+    # shellcheck disable=SC2034 # for the test to read
+    PROGRAM_STATUS[$name]=$status
     wait "${STAMPER_PID[$name]}"
     local last
     last=$(tail -n 1 "$TMP/$name.out")
+    # shellcheck disable=SC2034 # for the test to read
     PROGRAM_END_MS[$name]=${last%% *}
 }

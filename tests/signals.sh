@@ -41,21 +41,21 @@ nth_line() {
 
 # Left alone: three 100 s sleeps, each cut short by a SIGALRM, 2 s apart.
 left_alone() {
-    local program=$1 name=alone n
+    local program=$1 name=alone n at
     spawn "$name" "$program"
-    if ! expect_line "$name" '^wait\.\.$' 10000; then
+    if ! expect_line "$name" '^wait\.\.$' 10000 '' at; then
         not_ok "$program alone prints 'wait..' within 10 s"
         return
     fi
-    local previous=$LINE_MS
+    local previous=$at
     for n in 1 2 3; do
-        if ! expect_line "$name" '^Time out$' $((ALARM_MS + 5000)); then
+        if ! expect_line "$name" '^Time out$' $((ALARM_MS + 5000)) '' at; then
             not_ok "$program alone prints 'Time out' number $n"
             break
         fi
-        expect_timing "'Time out' number $n comes 2 s after the line before it" "$LINE_MS" \
+        expect_timing "'Time out' number $n comes 2 s after the line before it" "$at" \
             $((n * ALARM_MS)) "$previous" "$ALARM_HIGH"
-        previous=$LINE_MS
+        previous=$at
     done
     finish_program "$name" 10000
     check "$program alone exits with status 0 (status ${PROGRAM_STATUS[$name]})" \
@@ -86,40 +86,39 @@ left_alone() {
 # The SIGINT must land inside the sleep and before the alarm: if the output shows the alarm
 # came first, the test was too late, and the scenario runs again.
 interrupted() {
-    local program=$1 name=interrupted round first_wait_ms asleep_ms sent_ms previous_ms=0
+    local program=$1 name=interrupted round first_wait_ms asleep_ms sent_ms previous_ms=0 line at
     spawn "$name" "$program"
-    local pid=$SPAWNED_PID
+    local pid=${PROGRAM_PID[$name]}
     for round in 1 2; do
-        if ! expect_line "$name" '^wait\.\.$' 10000; then
+        if ! expect_line "$name" '^wait\.\.$' 10000 '' at; then
             not_ok "$program prints 'wait..' number $round"
             return
         fi
-        [ "$round" -eq 2 ] || first_wait_ms=$LINE_MS
+        [ "$round" -eq 2 ] || first_wait_ms=$at
         # A learner presses Ctrl+C while the program waits: it must be asleep.
         if ! wait_for_state "$pid" S 3000; then
-            not_ok "$program sleeps (state S) after 'wait..' number $round (state '$PROC_STATE')"
+            not_ok "$program sleeps (state S) after 'wait..' number $round (state '$(proc_state "$pid")')"
             return
         fi
-        ms_since "$name"
-        asleep_ms=$SINCE_MS # the sleep had begun by then
-        sent_ms=$SINCE_MS   # and cannot end before SIGINT is sent
+        ms_since "$name" asleep_ms # the sleep had begun by then
+        sent_ms=$asleep_ms            # and cannot end before SIGINT is sent
         kill -INT "$pid"
-        read_line "$name" 5000
-        if [ "$LINE" = "Time out" ]; then
+        read_line "$name" 5000 line at
+        if [ "$line" = "Time out" ]; then
             too_late "the alarm fired before SIGINT number $round"
             return
         fi
-        check "SIGINT number $round: the handler prints 'CTRL+C pressed' (got '$LINE')" \
-            [ "$LINE" = "CTRL+C pressed" ] || break
-        read_line "$name" 5000
-        check "SIGINT number $round cuts the sleep short: '$LINE'" matches "$LINE" '^Woken up' || break
+        check "SIGINT number $round: the handler prints 'CTRL+C pressed' (got '$line')" \
+            [ "$line" = "CTRL+C pressed" ] || break
+        read_line "$name" 5000 line at
+        check "SIGINT number $round cuts the sleep short: '$line'" matches "$line" '^Woken up' || break
         # The sleep began after the program started (or after the SIGINT before).
-        expect_seconds_left "SIGINT number $round" "$LINE" "$previous_ms" "$asleep_ms" "$sent_ms" \
-            "$LINE_MS"
+        expect_seconds_left "SIGINT number $round" "$line" "$previous_ms" "$asleep_ms" "$sent_ms" \
+            "$at"
         previous_ms=$sent_ms
     done
-    if expect_line "$name" '^Time out$' 5000; then
-        expect_timing "the alarm still comes 2 s after the first 'wait..'" "$LINE_MS" "$ALARM_MS" \
+    if expect_line "$name" '^Time out$' 5000 '' at; then
+        expect_timing "the alarm still comes 2 s after the first 'wait..'" "$at" "$ALARM_MS" \
             "$first_wait_ms" "$ALARM_HIGH"
     else
         not_ok "the alarm ends the third sleep ('Time out')"

@@ -53,23 +53,25 @@ start_tmux() {
     done
 }
 
-# descendants PID: adds every descendant of PID to DESCENDANTS (from /proc, no process started).
+# descendants PID VARIABLE: adds every descendant of PID to the array VARIABLE (from /proc, no
+# process started).
 descendants() {
-    local children child
-    read -r -a children 2>/dev/null <"/proc/$1/task/$1/children" || return 0
-    for child in "${children[@]}"; do
-        DESCENDANTS+=("$child")
-        descendants "$child"
+    local -n _found=$2
+    local _children _child
+    read -r -a _children 2>/dev/null <"/proc/$1/task/$1/children" || return 0
+    for _child in "${_children[@]}"; do
+        _found+=("$_child")
+        descendants "$_child" "$2"
     done
 }
 
 # end_tmux: ends the server and every process below the subreaper, and collects the subreaper.
 end_tmux() {
     [ -n "$REAPER_PID" ] || return 0
-    DESCENDANTS=()
-    descendants "$REAPER_PID"
+    local below=()
+    descendants "$REAPER_PID" below
     private_tmux kill-server 2>/dev/null
-    [ ${#DESCENDANTS[@]} -eq 0 ] || kill -KILL "${DESCENDANTS[@]}" 2>/dev/null
+    [ ${#below[@]} -eq 0 ] || kill -KILL "${below[@]}" 2>/dev/null
     wait_gone "$REAPER_PID" 5 || kill -KILL "$REAPER_PID" 2>/dev/null
     wait "$REAPER_PID" 2>/dev/null
     REAPER_PID=
@@ -103,11 +105,15 @@ capture() {
 
 # has_line REGEX [N]: at least N lines (default 1) of PANE_LINES match the extended REGEX;
 # sets MATCH to the first of them and COUNT to how many there are.
+# (PANE_LINES, MATCH and COUNT are this file's screen model: the last screen read, and what
+# has_line found in it; the conditions a test writes for wait_for_pane read them too.)
 has_line() {
     local line
+    # shellcheck disable=SC2034 # MATCH: for the test to read
     MATCH='' COUNT=0
     for line in "${PANE_LINES[@]}"; do
         [[ $line =~ $1 ]] || continue
+        # shellcheck disable=SC2034
         [ "$COUNT" -gt 0 ] || MATCH=$line
         COUNT=$((COUNT + 1))
     done
