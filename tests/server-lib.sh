@@ -96,16 +96,17 @@ check_log_order() {
 
 # has_no_children PID: succeeds when PID has no child at all, zombie or not.
 has_no_children() {
-    read_children "$1"
-    [ ${#CHILD_PIDS[@]} -eq 0 ]
+    local children
+    read_children "$1" children
+    [ ${#children[@]} -eq 0 ]
 }
 
 # zombie_children PID: the children of PID in state Z.
 zombie_children() {
-    local i
-    read_children "$1"
-    for i in "${!CHILD_PIDS[@]}"; do
-        [ "${CHILD_STATES[i]}" != Z ] || echo "${CHILD_PIDS[i]}"
+    local i children states
+    read_children "$1" children states
+    for i in "${!children[@]}"; do
+        [ "${states[i]}" != Z ] || echo "${children[i]}"
     done
 }
 
