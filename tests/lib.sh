@@ -136,10 +136,6 @@ too_late() {
 # own_processes VARIABLE: sets the array VARIABLE to the pids of this test's process group but
 # the test itself, from /proc (no process started); fails if there is none.
 own_processes() {
-    if [ $# -eq 0 ]; then # compat: remove once server/client tests use own_processes VARIABLE
-        own_processes OWN_PIDS
-        return
-    fi
     local -n _own=$1
     local _stat _pid _group
     _own=()
@@ -217,10 +213,6 @@ now_ms() {
 }
 # clock_ms VARIABLE: sets VARIABLE to the milliseconds since the epoch.
 clock_ms() {
-    if [ $# -eq 0 ]; then # compat: remove once server/client tests use clock_ms VARIABLE
-        clock_ms NOW_MS
-        return
-    fi
     printf -v "$1" %d $((${EPOCHREALTIME/./} / 1000))
 }
 
@@ -556,10 +548,6 @@ proc_state() {
 # pid, its process group and when it was created (clock ticks since boot); '' skips one.
 # Fails, setting them empty, if the process is gone.
 read_proc_stat() {
-    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_proc_stat PID STATE ...
-        read_proc_stat "$1" PROC_STATE PROC_PARENT PROC_GROUP PROC_STARTED
-        return
-    fi
     local _fields=() _line _status=0 _field _variable
     if read -r _line 2>/dev/null <"/proc/$1/stat"; then
         _line=${_line##*) } # after the command name, which may hold spaces and parentheses
@@ -593,10 +581,6 @@ process_age() {
 # PIDS_VARIABLE to the pids of PID's children, the array STATES_VARIABLE to their states in
 # the same order, and ZOMBIES_VARIABLE to how many of them are zombies.
 read_children() {
-    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_children PID PIDS STATES ZOMBIES
-        read_children "$1" CHILD_PIDS CHILD_STATES CHILD_ZOMBIES
-        return
-    fi
     local -n _pids=$2
     local _list _pid _state _states=() _zombies=0
     _pids=()
@@ -633,10 +617,6 @@ children_of() {
 # is bit N - 1): blocked (SigBlk), pending (SigPnd with ShdPnd: sent to the thread or to the
 # process), ignored (SigIgn) and caught (SigCgt); '' skips one. Fails if PID is gone.
 read_masks() {
-    if [ $# -eq 1 ]; then # compat: remove once server/client tests use read_masks PID BLOCKED ...
-        read_masks "$1" BLOCKED PENDING IGNORED CAUGHT
-        return
-    fi
     local _key _value _blocked='' _thread=0 _process=0 _ignored='' _caught='' _pending
     while read -r _key _value; do
         case $_key in

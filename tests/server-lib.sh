@@ -25,6 +25,7 @@ start_server() {
         diag_file "$log.err"
         return 1
     fi
+    # shellcheck disable=SC2034 # read by the tests that source this file
     SERVER_PORT=$(sed -nE 's/^Waiting for connections on .* port ([0-9]+)$/\1/p' "$log" | head -n 1)
 }
 
@@ -36,7 +37,9 @@ start_typing_client() {
     local name=$1 port=$2
     mkfifo "$TMP/$name.in" || return 1
     ./client 127.0.0.1 "$port" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    # shellcheck disable=SC2034 # read by the tests that source this file
     CLIENT_PID=$!
+    # shellcheck disable=SC2034 # read by the tests that source this file
     exec {CLIENT_INPUT}>"$TMP/$name.in"
 }
 
@@ -58,6 +61,7 @@ stop_server() {
         return 1
     fi
     wait "$SERVER_PID"
+    # shellcheck disable=SC2034 # read by the tests that source this file
     SERVER_STATUS=$?
 }
 
@@ -69,18 +73,20 @@ wait_for_server_end() {
         return 1
     fi
     wait "$SERVER_PID"
+    # shellcheck disable=SC2034 # read by the tests that source this file
     SERVER_STATUS=$?
 }
 
 # check_log_lines_whole LOG: every line of the server log is one whole event.
 check_log_lines_whole() {
-    local bad
+    local bad lines
     bad=$(grep -vE "$SERVER_LINE_FORMATS" "$1" | head -n 5)
     if [ -z "$bad" ]; then
         ok "every line of $(basename "$1") ($(wc -l <"$1") lines) is one whole event"
     else
         not_ok "every line of $(basename "$1") is one whole event; not these:"
-        sed 's/^/    /' <<<"$bad"
+        mapfile -t lines <<<"$bad"
+        printf '    %s\n' "${lines[@]}"
     fi
 }
 
@@ -96,16 +102,17 @@ check_log_order() {
 
 # has_no_children PID: succeeds when PID has no child at all, zombie or not.
 has_no_children() {
-    read_children "$1"
-    [ ${#CHILD_PIDS[@]} -eq 0 ]
+    local children
+    read_children "$1" children
+    [ ${#children[@]} -eq 0 ]
 }
 
 # zombie_children PID: the children of PID in state Z.
 zombie_children() {
-    local i
-    read_children "$1"
-    for i in "${!CHILD_PIDS[@]}"; do
-        [ "${CHILD_STATES[i]}" != Z ] || echo "${CHILD_PIDS[i]}"
+    local i children states
+    read_children "$1" children states
+    for i in "${!children[@]}"; do
+        [ "${states[i]}" != Z ] || echo "${children[i]}"
     done
 }
 
@@ -127,5 +134,6 @@ loadgen_field() {
 hold_closed_port() {
     tests/closedport >"$TMP/closed-port" &
     wait_for_lines "$TMP/closed-port" '^[0-9]+$' 1 10 || return 1
+    # shellcheck disable=SC2034 # read by the tests that source this file
     read -r CLOSED_PORT <"$TMP/closed-port"
 }
