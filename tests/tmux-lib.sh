@@ -5,6 +5,10 @@
 # type_line and press_ctrl_c, reads it with capture and has_line, waits for it to show
 # something with wait_for_pane, and shows it in the TAP diagnostics with show_pane. At exit the
 # server ends, and everything it ran.
+# A screen read is kept in an array the test names, and what has_line finds in variables the
+# test names, as lib.sh's helpers do; the helpers' own locals start with _:
+#     wait_for_pane "$pane" 10 screen has_line screen '^Waiting .* port [0-9]+$' 1 ready
+#     port=${ready##* }
 
 unset TMUX TMUX_PANE # the test may itself run inside someone's tmux: talk only to ours
 
@@ -88,46 +92,50 @@ press_ctrl_c() {
     private_tmux send-keys -t "$1" C-c
 }
 
-# capture PANE: sets PANE_LINES to the lines of the pane's screen and scroll-back, wrapped
-# lines joined, each without its trailing blanks, the empty lines at the end left out.
+# capture PANE LINES_VARIABLE: sets the array LINES_VARIABLE to the lines of the pane's screen
+# and scroll-back, wrapped lines joined, each without its trailing blanks, the empty lines at
+# the end left out.
 capture() {
-    local text i
-    PANE_LINES=()
-    text=$(private_tmux capture-pane -p -J -S - -t "$1") || return 1
-    mapfile -t PANE_LINES <<<"$text"
-    for i in "${!PANE_LINES[@]}"; do
-        PANE_LINES[i]=${PANE_LINES[i]%"${PANE_LINES[i]##*[! ]}"}
+    local -n _lines=$2
+    local _text _i
+    _lines=()
+    _text=$(private_tmux capture-pane -p -J -S - -t "$1") || return 1
+    mapfile -t _lines <<<"$_text"
+    for _i in "${!_lines[@]}"; do
+        _lines[_i]=${_lines[_i]%"${_lines[_i]##*[! ]}"}
     done
-    while [ ${#PANE_LINES[@]} -gt 0 ] && [ -z "${PANE_LINES[-1]}" ]; do
-        unset 'PANE_LINES[-1]'
+    while [ ${#_lines[@]} -gt 0 ] && [ -z "${_lines[-1]}" ]; do
+        unset '_lines[-1]'
     done
 }
 
-# has_line REGEX [N]: at least N lines (default 1) of PANE_LINES match the extended REGEX;
-# sets MATCH to the first of them and COUNT to how many there are.
-# (PANE_LINES, MATCH and COUNT are this file's screen model: the last screen read, and what
-# has_line found in it; the conditions a test writes for wait_for_pane read them too.)
+# has_line LINES_VARIABLE REGEX [N [MATCH_VARIABLE [COUNT_VARIABLE]]]: at least N lines
+# (default 1) of the array LINES_VARIABLE (a screen capture read) match the extended REGEX;
+# sets MATCH_VARIABLE to the first of them and COUNT_VARIABLE to how many there are ('' skips
+# one).
 has_line() {
-    local line
-    # shellcheck disable=SC2034 # MATCH: for the test to read
-    MATCH='' COUNT=0
-    for line in "${PANE_LINES[@]}"; do
-        [[ $line =~ $1 ]] || continue
-        # shellcheck disable=SC2034
-        [ "$COUNT" -gt 0 ] || MATCH=$line
-        COUNT=$((COUNT + 1))
+    local -n _screen=$1
+    local _line _match='' _count=0
+    for _line in "${_screen[@]}"; do
+        [[ $_line =~ $2 ]] || continue
+        [ "$_count" -gt 0 ] || _match=$_line
+        _count=$((_count + 1))
     done
-    [ "$COUNT" -ge "${2:-1}" ]
+    [ -z "${4:-}" ] || printf -v "$4" %s "$_match"
+    [ -z "${5:-}" ] || printf -v "$5" %d "$_count"
+    [ "$_count" -ge "${3:-1}" ]
 }
 
-# wait_for_pane PANE SECONDS CONDITION [ARG...]: reads the pane every PANE_POLL_MS until
-# CONDITION, a function of PANE_LINES (has_line, say), holds; fails on time-out.
+# wait_for_pane PANE SECONDS LINES_VARIABLE CONDITION [ARG...]: reads the pane into the array
+# LINES_VARIABLE every PANE_POLL_MS until CONDITION ARG... holds (has_line LINES_VARIABLE ...,
+# say: a condition is told which array to read like any command); fails on time-out. The
+# array keeps the last screen read.
 wait_for_pane() {
-    local pane=$1 deadline=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000))
-    shift 2
+    local _pane=$1 _deadline=$((${EPOCHREALTIME/./} / 1000 + $2 * 1000)) _into=$3
+    shift 3
     while :; do
-        capture "$pane" && "$@" && return 0
-        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$deadline" ] || return 1
+        capture "$_pane" "$_into" && "$@" && return 0
+        [ $((${EPOCHREALTIME/./} / 1000)) -lt "$_deadline" ] || return 1
         pause_ms "$PANE_POLL_MS"
     done
 }
@@ -138,10 +146,10 @@ show_pane() {
         diag "(no such pane)"
         return
     fi
-    capture "$1"
-    local line
+    local shown=() line
+    capture "$1" shown
     diag "the screen of $1:"
-    for line in "${PANE_LINES[@]}"; do
+    for line in "${shown[@]}"; do
         diag "    |$line"
     done
 }
