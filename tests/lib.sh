@@ -85,16 +85,22 @@ check() {
 }
 
 # Every result goes through emit, which prints it (or keeps it while a scenario runs) and
-# counts it as it is printed.
+# counts it as it is printed. With STOP_AT_FIRST_FAILURE=1 in the environment (tools/mutants
+# sets it: one failed check is enough to catch a mutant), the first failure ends the test at
+# once, instead of every later check waiting out its time limit on a broken program.
 emit() {
     if [ "$IN_SCENARIO" -eq 1 ]; then
         SCENARIO_LINES+=("$1")
-    else
-        case $1 in
-        "ok - "*) CHECKS=$((CHECKS + 1)) ;;
-        "not ok - "*) CHECKS=$((CHECKS + 1)) FAILURES=$((FAILURES + 1)) ;;
-        esac
-        printf '%s\n' "$1"
+        return
+    fi
+    case $1 in
+    "ok - "*) CHECKS=$((CHECKS + 1)) ;;
+    "not ok - "*) CHECKS=$((CHECKS + 1)) FAILURES=$((FAILURES + 1)) ;;
+    esac
+    printf '%s\n' "$1"
+    if [ "$FAILURES" -gt 0 ] && [ "${STOP_AT_FIRST_FAILURE:-0}" = 1 ]; then
+        printf '# STOP_AT_FIRST_FAILURE: the checks after this one are not run\n'
+        exit 1
     fi
 }
 
