@@ -527,16 +527,17 @@ check_pid_lines() {
         }'
 }
 
-# expect_pids_agree FILE PARENT_OF_MAIN: the check above as a test step; sets MAIN_PID.
+# expect_pids_agree FILE PARENT_OF_MAIN [MAIN_VARIABLE]: the check above as a test step; sets
+# MAIN_VARIABLE to the main process's pid (empty if the PIDs do not agree).
 expect_pids_agree() {
-    local problems
-    if MAIN_PID=$(check_pid_lines "$1" "$2"); then
-        ok "${1##*/}: the PIDs printed agree (main process $MAIN_PID)"
+    local _found
+    if _found=$(check_pid_lines "$1" "$2"); then
+        ok "${1##*/}: the PIDs printed agree (main process $_found)"
     else
-        problems=$MAIN_PID
-        MAIN_PID=
-        not_ok "${1##*/}: the PIDs printed agree: $problems"
+        not_ok "${1##*/}: the PIDs printed agree: $_found"
+        _found=
     fi
+    [ -z "${3:-}" ] || printf -v "$3" %s "$_found"
 }
 
 # ---- Processes, seen from /proc (what ps shows, read without starting a process) ----
@@ -775,7 +776,8 @@ wait_for_lines() {
 # ---- Running a program with its output in a file ----
 
 # start_to_file OUT COMMAND [ARG...]: starts COMMAND in the background with its stdout on the
-# regular file OUT (as in `./fork > out`) and its stderr in OUT.err; sets FILE_PID.
+# regular file OUT (as in `./fork > out`) and its stderr in OUT.err. Its pid is kept in
+# FILE_PID, this file's own record (as PROGRAM_PID is spawn's), for finish_to_file.
 start_to_file() {
     local out=$1
     shift
