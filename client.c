@@ -26,11 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum {
-    BUFFER_SIZE = 64 * 1024, /* bytes read at a time, from the input or from the connection */
-    HOST_TEXT_SIZE = 64,     /* a numeric IPv6 address with a zone: "fe80::1%eth0" */
-    EXIT_USAGE = 2,
-};
+/* BUFFER_SIZE: bytes read at a time, from the input or from the connection. HOST_TEXT_SIZE:
+ * room for a numeric IPv6 address with a zone, "fe80::1%eth0". */
+enum { BUFFER_SIZE = 64 * 1024, HOST_TEXT_SIZE = 64, EXIT_USAGE = 2 };
 static const char PROMPT[] = "Input: ";
 static const char SERVER_GONE[] =
     "client: the server closed the connection before the end of the input\n";
@@ -40,7 +38,6 @@ static int complain(const char *call);
 static int write_all(int descriptor, const char *data, size_t length);
 static int connect_to(const char *host, const char *port);
 static void check_arguments(int argc, char *argv[]);
-static int is_port(const char *text);
 
 /*
  * The writer, the child: sends standard input to the server until the input ends (at a
@@ -60,8 +57,8 @@ static void send_input(int connection, int at_terminal)
            !(at_terminal && n == 3 && memcmp(input, "\\q\n", 3) == 0))
         if (write_all(connection, input, (size_t)n) == -1)
             exit(complain("write to the server"));
-    if (n == -1)
-        complain("read from standard input"); /* and half-close all the same, or nothing ends */
+    /* A failed read is said, and the writer half-closes all the same, or nothing ends. */
+    int status = n == -1 ? complain("read from standard input") : EXIT_SUCCESS;
     /* Its work done, the writer ignores the parent's SIGTERM, so as not to look cut short. */
     if (signal(SIGTERM, SIG_IGN) == SIG_ERR || shutdown(connection, SHUT_WR) == -1) {
         if (errno != ENOTCONN)
@@ -71,7 +68,7 @@ static void send_input(int connection, int at_terminal)
     }
     /* After Ctrl+D the cursor still stands after the prompt. */
     fputs(at_terminal && n == 0 ? "\nOutput closed\n" : "Output closed\n", stderr);
-    exit(n == -1 ? EXIT_FAILURE : EXIT_SUCCESS);
+    exit(status);
 }
 
 /*
@@ -130,7 +127,7 @@ int main(int argc, char *argv[])
 
     /* The server has closed (or the reader failed). A writer still waiting for input (the
      * server went while the user was not typing) must not wait for the next line: SIGTERM
-     * ends it. One that has half-closed ignores SIGTERM and exits 0 by itself. (kill() on a
+     * ends it. One that has half-closed ignores SIGTERM and exits by itself. (kill() on a
      * child that has exited succeeds: until reaped, it is a zombie, still there.) Either way
      * the parent reaps it, as every parent must, and learns how it ended. */
     int how;
@@ -138,49 +135,17 @@ int main(int argc, char *argv[])
         return complain("kill");
     if (waitpid(writer, &how, 0) == -1)
         return complain("waitpid");
-    if (status == EXIT_SUCCESS && WIFEXITED(how) && WEXITSTATUS(how) == EXIT_SUCCESS) {
-        fputs("Client closed\n", stderr);
-        return EXIT_SUCCESS;
-    }
     if (WIFSIGNALED(how) && WTERMSIG(how) != SIGTERM)
         fprintf(stderr, "client: the writer was killed by signal %d\n", WTERMSIG(how));
     else if (WIFSIGNALED(how) && status == EXIT_SUCCESS)
-        fputs(SERVER_GONE, stderr);
-    return EXIT_FAILURE; /* the writer or the reader has said why, or the lines above */
+        fputs(SERVER_GONE, stderr); /* the writer was cut short */
+    else if (status == EXIT_SUCCESS && WEXITSTATUS(how) == EXIT_SUCCESS)
+        fputs("Client closed\n", stderr);
+    /* Both ended by themselves: the writer's status. Otherwise, someone has said why. */
+    return status == EXIT_SUCCESS && WIFEXITED(how) ? WEXITSTATUS(how) : EXIT_FAILURE;
 }
 
 /* ---- Machinery ---- */
-
-/* Connects to the first address of host and port that accepts; exits with status 1 if none
- * does. */
-static int connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found;
-    int error = getaddrinfo(host, port, &hints, &found), connection = -1;
-    if (error != 0) {
-        fprintf(stderr, "client: cannot resolve %s port %s: %s\n", host, port, gai_strerror(error));
-        exit(EXIT_FAILURE);
-    }
-    for (struct addrinfo *address = found; address != NULL; address = address->ai_next) {
-        char ip[HOST_TEXT_SIZE];
-        if (getnameinfo(address->ai_addr, address->ai_addrlen, ip, sizeof ip, NULL, 0,
-                        NI_NUMERICHOST) != 0)
-            strcpy(ip, "?");
-        connection = socket(address->ai_family, address->ai_socktype, address->ai_protocol);
-        if (connection != -1 && connect(connection, address->ai_addr, address->ai_addrlen) == 0) {
-            fprintf(stderr, "Connected to %s port %s\n", ip, port);
-            break;
-        }
-        fprintf(stderr, "client: cannot connect to %s port %s: %s\n", ip, port, strerror(errno));
-        if (connection != -1)
-            close(connection);
-        connection = -1;
-    }
-    freeaddrinfo(found);
-    if (connection == -1)
-        exit(EXIT_FAILURE);
-    return connection;
-}
 
 /* Says on stderr which call failed and why ("client: read from the server: Connection reset
  * by peer"); returns EXIT_FAILURE, the status to exit with. */
@@ -193,39 +158,39 @@ static int complain(const char *call)
 /* write() may take only part of what it is given: this goes on until all is written. */
 static int write_all(int descriptor, const char *data, size_t length)
 {
-    while (length > 0) {
-        ssize_t written = write(descriptor, data, length);
-        if (written == -1)
+    for (ssize_t written; length > 0; data += written, length -= (size_t)written)
+        if ((written = write(descriptor, data, length)) == -1)
             return -1;
-        data += written; /* the rest goes in the next round */
-        length -= (size_t)written;
-    }
     return 0;
 }
 
-/* -h prints the usage line and exits 0; a bad argument is named, then the usage line, and
- * the status is 2. The arguments left start at optind. */
-static void check_arguments(int argc, char *argv[])
+/* Tries each address of host and port in turn, saying how each went; returns the first
+ * connection made, or exits with status 1. */
+static int connect_to(const char *host, const char *port)
 {
-    const char *usage = "usage: %s [-h] [HOST [PORT]]\n";
-    opterr = 0; /* getopt() would start its message with argv[0], not "client:" */
-    int option = getopt(argc, argv, "h");
-    if (option == 'h') {
-        printf(usage, argv[0]);
-        exit(EXIT_SUCCESS);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found;
+    int error = getaddrinfo(host, port, &hints, &found);
+    if (error != 0) {
+        fprintf(stderr, "client: cannot resolve %s port %s: %s\n", host, port, gai_strerror(error));
+        exit(EXIT_FAILURE);
     }
-    if (option == '?')
-        fprintf(stderr, "client: OPTION must be -h, not '-%c'\n", optopt);
-    else if (argc - optind > 2)
-        fprintf(stderr, "client: ARGUMENTS must be at most HOST PORT, not '%s'\n",
-                argv[optind + 2]);
-    else if (argc - optind == 2 && !is_port(argv[optind + 1]))
-        fprintf(stderr, "client: PORT must be a number from 0 to 65535, not '%s'\n",
-                argv[optind + 1]);
-    else
-        return;
-    fprintf(stderr, usage, argv[0]);
-    exit(EXIT_USAGE);
+    for (struct addrinfo *address = found; address != NULL; address = address->ai_next) {
+        char ip[HOST_TEXT_SIZE];
+        if (getnameinfo(address->ai_addr, address->ai_addrlen, ip, sizeof ip, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            strcpy(ip, "?");
+        int connection = socket(address->ai_family, address->ai_socktype, address->ai_protocol);
+        if (connection != -1 && connect(connection, address->ai_addr, address->ai_addrlen) == 0) {
+            fprintf(stderr, "Connected to %s port %s\n", ip, port);
+            freeaddrinfo(found);
+            return connection;
+        }
+        fprintf(stderr, "client: cannot connect to %s port %s: %s\n", ip, port, strerror(errno));
+        if (connection != -1)
+            close(connection);
+    }
+    freeaddrinfo(found);
+    exit(EXIT_FAILURE);
 }
 
 /* PORT as typed: 1 to 5 digits, no sign, space or leading zero, at most 65535 (strtol() alone
@@ -235,4 +200,23 @@ static int is_port(const char *text)
     size_t digits = strspn(text, "0123456789");
     return digits > 0 && digits <= 5 && text[digits] == '\0' && (text[0] != '0' || digits == 1) &&
            strtol(text, NULL, 10) <= 65535;
+}
+
+/* -h prints the usage line on stdout and exits 0. A bad argument is named, then the usage line
+ * goes to stderr, and the status is 2. The arguments left start at optind. */
+static void check_arguments(int argc, char *argv[])
+{
+    opterr = 0; /* getopt() would start its message with argv[0], not "client:" */
+    int option = getopt(argc, argv, "h");
+    char **left = argv + optind; /* HOST, PORT, and anything after them */
+    if (option == '?')
+        fprintf(stderr, "client: OPTION must be -h, not '-%c'\n", optopt);
+    else if (argc - optind > 2)
+        fprintf(stderr, "client: ARGUMENTS must be at most HOST PORT, not '%s'\n", left[2]);
+    else if (argc - optind == 2 && !is_port(left[1]))
+        fprintf(stderr, "client: PORT must be a number from 0 to 65535, not '%s'\n", left[1]);
+    else if (option != 'h')
+        return;
+    fprintf(option == 'h' ? stdout : stderr, "usage: %s [-h] [HOST [PORT]]\n", argv[0]);
+    exit(option == 'h' ? EXIT_SUCCESS : EXIT_USAGE);
 }
