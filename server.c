@@ -547,29 +547,27 @@ static int stop(int listener)
         alarm(GRACE_SECONDS);
     }
     close(listener);         /* no new client from now on; the port is free once the children end */
-    mask_sigchld(SIG_BLOCK); /* from here on, the loop below reaps, not the handler */
+    mask_sigchld(SIG_BLOCK); /* the list must not change while it is walked */
     int count = children.count;
     log_line("Stopping: ending %d %s\n", count, count == 1 ? "child" : "children");
     for (int i = 0; i < count; i++) {
         kill(children.pids[i], SIGTERM);
         kill(children.pids[i], SIGCONT);
     }
+    /* SIGCHLD's handler reaps them, as while serving. The wait is wait_for_room()'s: were the
+     * stops let in between the look at the flag and the wait, an end of the grace that came
+     * just then would be missed, and no SIGKILL sent. */
+    mask_signals(SIG_BLOCK, &wake_set);
     int killed = 0;
-    for (;;) {
+    while (children.count > 0) {
         if (hurry && !killed) { /* the grace is over: no more waiting */
             killed = 1;
             for (int i = 0; i < children.count; i++)
                 kill(children.pids[i], SIGKILL);
         }
-        int status;
-        pid_t child = waitpid(-1, &status, 0); /* EINTR: the grace may be over */
-        if (child > 0) {
-            forget_child(child);
-            log_end_of_child(child, status);
-        } else if (errno != EINTR) {
-            break; /* ECHILD: all reaped */
-        }
+        sigsuspend(&waiting_mask);
     }
+    mask_signals(SIG_UNBLOCK, &wake_set);
     alarm(GRACE_SECONDS); /* stderr may be a pipe no one reads, too: the same grace for it */
     if (log_failed)
         fputs("server: cannot write to standard output\n", stderr);
