@@ -1,7 +1,8 @@
 /*
  * inject: a test tool, not a lesson. Loaded into a program with LD_PRELOAD, it makes fork(),
- * accept(), write() and shutdown() behave as they can under load or on other systems, and holds
- * fork() and pselect() up to make a race window wide, as the environment asks:
+ * accept(), write(), shutdown() and sigaction() behave as they can under load or on other
+ * systems, and holds fork(), pselect() and sigsuspend() up to make a race window wide, as the
+ * environment asks:
  *
  *   INJECT_FORK_FAIL_EVERY=N    every Nth fork() fails with EAGAIN, as at the process limit
  *   INJECT_ACCEPT_NONBLOCK=1    every connection accept() returns has O_NONBLOCK set if the
@@ -20,6 +21,10 @@
  *   INJECT_PSELECT_PAUSE_MS=N   pselect() waits N ms before the real one, under the caller's
  *                               signal mask, not pselect()'s: a signal sent meanwhile comes
  *                               just before the wait
+ *   INJECT_SIGSUSPEND_PAUSE_MS=N  the same for the first sigsuspend()
+ *   INJECT_TERM_IGNORED=1       sigaction() that gives SIGTERM its default action ignores it
+ *                               instead: the process does not die of SIGTERM, as one stuck in
+ *                               the kernel would not (only SIGKILL ends it)
  *
  * A pause lasts its whole length, even if a signal handler runs during it.
  *
@@ -100,6 +105,20 @@ int pselect(int count, fd_set *readable, fd_set *writable, fd_set *exceptional,
     return real_pselect(count, readable, writable, exceptional, timeout, mask);
 }
 
+int sigsuspend(const sigset_t *mask)
+{
+    static int calls = 0;
+    int (*real_sigsuspend)(const sigset_t *);
+    *(void **)&real_sigsuspend = real("sigsuspend");
+    if (real_sigsuspend == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (++calls == 1)
+        pause_for("INJECT_SIGSUSPEND_PAUSE_MS");
+    return real_sigsuspend(mask);
+}
+
 int accept(int listener, void *address, void *length)
 {
     static long connections = 0, calls = 0;
@@ -128,22 +147,43 @@ int accept(int listener, void *address, void *length)
     return connection;
 }
 
-/* write() and shutdown(). write() runs in signal handlers (the server's), so its wrapper calls
+/* write() and sigaction() run in signal handlers (the server's), so their wrappers call
  * neither getenv() nor dlsym(): both are looked up once, when the library is loaded (a GNU C
  * constructor, which gcc and clang both have). */
 static ssize_t (*real_write)(int, const void *, size_t);
-static long write_max;
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static long write_max, term_ignored;
 
-__attribute__((constructor)) static void set_up_write(void)
+__attribute__((constructor)) static void set_up_handler_calls(void)
 {
     *(void **)&real_write = real("write");
+    *(void **)&real_sigaction = real("sigaction");
     write_max = setting("INJECT_WRITE_MAX");
+    term_ignored = setting("INJECT_TERM_IGNORED");
+}
+
+int sigaction(int signal_number, const struct sigaction *action, struct sigaction *old_action)
+{
+    if (real_sigaction == NULL)
+        set_up_handler_calls(); /* called before the constructor: another library's constructor */
+    if (real_sigaction == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    struct sigaction ignoring;
+    if (term_ignored && signal_number == SIGTERM && action != NULL &&
+        !(action->sa_flags & SA_SIGINFO) && action->sa_handler == SIG_DFL) {
+        ignoring = *action;
+        ignoring.sa_handler = SIG_IGN;
+        action = &ignoring;
+    }
+    return real_sigaction(signal_number, action, old_action);
 }
 
 ssize_t write(int descriptor, const void *data, size_t length)
 {
     if (real_write == NULL)
-        set_up_write(); /* called before the constructor: another library's constructor */
+        set_up_handler_calls(); /* called before the constructor: another library's constructor */
     if (real_write == NULL) {
         errno = ENOSYS;
         return -1;
