@@ -40,6 +40,12 @@ TEST_NAME=${TEST_NAME%.test}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test-$TEST_NAME.XXXXXX") || exit 2
 CHECKS=0
 FAILURES=0
+# INJECTED: the environment that preloads tests/inject.so; its settings follow (env
+# "${INJECTED[@]}" INJECT_WRITE_MAX=7 PROGRAM). A preloaded library comes before the
+# sanitizer's runtime: ASan is told that is fine.
+# shellcheck disable=SC2034 # for the tests to use
+INJECTED=(LD_PRELOAD="$TOP/tests/inject.so"
+    "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
 
 # ---- TAP ----
 
